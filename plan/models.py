@@ -1,0 +1,82 @@
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+QUARTERS = (1, 2, 3, 4)
+QUARTER_CHOICES = [
+    (1, _("第一季度")),
+    (2, _("第二季度")),
+    (3, _("第三季度")),
+    (4, _("第四季度")),
+]
+
+
+class Plan(models.Model):
+    """One year's work plan, e.g. 《重庆市2014年专利事业发展战略推进计划》."""
+
+    year = models.PositiveSmallIntegerField(_("年度"))
+    title = models.CharField(_("标题"), max_length=200)
+    issuer = models.ForeignKey(
+        "departments.Department",
+        verbose_name=_("印发单位"),
+        on_delete=models.PROTECT,
+        related_name="issued_plans",
+    )
+    issued_on = models.DateField(_("印发日期"), null=True, blank=True)
+    published = models.BooleanField(_("公开"), default=False)
+
+    class Meta:
+        verbose_name = _("推进计划")
+        verbose_name_plural = _("推进计划")
+        ordering = ["-year", "title"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "title"], name="plan_unique_year_title")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def quarter_end(self, quarter: int) -> datetime.date:
+        """The last day of `quarter` in the plan's year."""
+        if quarter == 4:
+            return datetime.date(self.year, 12, 31)
+        return datetime.date(self.year, quarter * 3 + 1, 1) - datetime.timedelta(days=1)
+
+    def report_due(self, quarter: int) -> datetime.date:
+        """Reports for `quarter` are due REPORT_DUE_DAYS after the quarter ends."""
+        return self.quarter_end(quarter) + datetime.timedelta(days=settings.REPORT_DUE_DAYS)
+
+    def default_quarter(self, today: datetime.date) -> int:
+        """The quarter a user reports on when they do not choose: the current one in the
+        plan's year, the last one for a past plan, the first one for a future plan."""
+        if today.year < self.year:
+            return 1
+        if today.year > self.year:
+            return 4
+        return (today.month - 1) // 3 + 1
+
+
+class WorkArea(models.Model):
+    """A heading of the plan's table, e.g. (一)完善专利法规政策. Numerals as written: the
+    2014 plan skips some, (十一) and (十二) are absent."""
+
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("推进计划"), on_delete=models.CASCADE, related_name="work_areas"
+    )
+    numeral = models.CharField(_("序号"), max_length=10, help_text=_("如“一”“十三”"))
+    title = models.CharField(_("名称"), max_length=200)
+    order = models.PositiveSmallIntegerField(_("排序"))
+
+    class Meta:
+        verbose_name = _("工作领域")
+        verbose_name_plural = _("工作领域")
+        ordering = ["plan", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "numeral"], name="workarea_unique_numeral"),
+            models.UniqueConstraint(fields=["plan", "order"], name="workarea_unique_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"({self.numeral}){self.title}"
