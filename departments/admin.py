@@ -1,3 +1,45 @@
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
 
-# Register your models here.
+from .models import Department
+
+
+@admin.register(Department)
+class DepartmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "generic", "order", "member_count"]
+    list_filter = ["kind", "generic"]
+    search_fields = ["name", "aliases"]
+    filter_horizontal = ["members"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(member_total=Count("members"))
+
+    @admin.display(description=_("人员数"), ordering="member_total")
+    def member_count(self, obj: Department) -> int:
+        return obj.member_total
+
+
+class MembershipInline(admin.TabularInline):
+    model = Department.members.through
+    extra = 1
+    verbose_name = _("所属部门")
+    verbose_name_plural = _("所属部门")
+    autocomplete_fields = ["department"]
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class PlanTrackerUserAdmin(UserAdmin):
+    inlines = [MembershipInline]
+    list_filter = [*UserAdmin.list_filter, "departments"]
+
+
+admin.site.site_header = _("推进计划跟踪 · 系统管理")
+admin.site.site_title = _("推进计划跟踪")
+admin.site.index_title = _("系统管理")

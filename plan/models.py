@@ -48,6 +48,16 @@ class Plan(models.Model):
         """Reports for `quarter` are due REPORT_DUE_DAYS after the quarter ends."""
         return self.quarter_end(quarter) + datetime.timedelta(days=settings.REPORT_DUE_DAYS)
 
+    def work_areas_for_document(self):
+        """Work areas with everything the document layout shows, in six queries whatever
+        the plan's size."""
+        from tasks.models import Measure
+
+        measures = Measure.objects.select_related("executing_department").prefetch_related(
+            "responsible_offices", "actions", "milestones"
+        )
+        return self.work_areas.prefetch_related(models.Prefetch("measures", queryset=measures))
+
     def default_quarter(self, today: datetime.date) -> int:
         """The quarter a user reports on when they do not choose: the current one in the
         plan's year, the last one for a past plan, the first one for a future plan."""

@@ -139,3 +139,7 @@ EVIDENCE_MAX_BYTES = envint("PLANTRACKER_EVIDENCE_MAX_BYTES", str(10 * 1024 * 10
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+
+# Static files: whitenoise serves them; in debug and tests it reads the app folders directly.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG

@@ -9,7 +9,10 @@ class Measure(models.Model):
     """A 工作措施 item of the plan, under its own number (the 2014 plan's run 2, 3, 4, 7 …)."""
 
     work_area = models.ForeignKey(
-        "plan.WorkArea", verbose_name=_("工作领域"), on_delete=models.CASCADE, related_name="measures"
+        "plan.WorkArea",
+        verbose_name=_("工作领域"),
+        on_delete=models.CASCADE,
+        related_name="measures",
     )
     number = models.PositiveSmallIntegerField(_("编号"))
     title = models.CharField(_("工作措施"), max_length=300)

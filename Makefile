@@ -1,0 +1,55 @@
+# Two commands: `make run` serves the app, `make test` runs the whole suite.
+# Both work on a fresh Debian machine with Python 3.11: they create .venv and install
+# what is missing (Python packages from PyPI, chromium and a CJK font from Debian).
+
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PG_URL := postgres://postgres@127.0.0.1:5432/plantracker
+
+.PHONY: run test test-postgres setup install system-packages postgres lint messages
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+# Browser tests drive Debian's chromium (never a browser download); screenshots need a CJK font.
+system-packages:
+	@if ! command -v chromium >/dev/null || ! fc-list :lang=zh | grep -q .; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			chromium fonts-wqy-microhei >/dev/null; \
+	fi
+
+setup: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py ensure_plan
+	$(PY) manage.py create_demo_users
+
+run: setup
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+test: setup system-packages
+	DJANGO_ALLOW_ASYNC_UNSAFE=true $(VENV)/bin/pytest
+
+postgres:
+	@pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start 2>/dev/null || true
+	@for i in $$(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+	@psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='plantracker'" \
+		| grep -q 1 || createdb -h 127.0.0.1 -U postgres plantracker
+
+test-postgres: export DATABASE_URL := $(PG_URL)
+test-postgres: install system-packages postgres
+	DJANGO_ALLOW_ASYNC_UNSAFE=true $(VENV)/bin/pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+
+messages: install
+	$(PY) manage.py makemessages -l en --ignore=.venv
+	$(PY) manage.py compilemessages --ignore=.venv
