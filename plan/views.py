@@ -2,11 +2,20 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
+from departments import roles
+
 from .models import Plan
 
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
+    """Each role lands on its own page: office staff on their work, reviewers on their
+    queue, everybody else on the plan."""
+    held = roles.roles_of(request.user)
+    if roles.STAFF in held:
+        return redirect("my-work")
+    if roles.REVIEWER in held:
+        return redirect("review-queue")
     plan = Plan.objects.first()
     if plan is None:
         return render(request, "plan/no_plan.html")

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from plan.models import QUARTER_CHOICES
 
-from .models import Action, Measure, Milestone
+from .models import Action, Evidence, Measure, Milestone, ProgressReport, Reminder, ReportVersion
 
 
 class QuarterFilter(admin.SimpleListFilter):
@@ -75,3 +75,70 @@ class MilestoneAdmin(admin.ModelAdmin):
     ]
     search_fields = ["label", "text", "measure__title"]
     list_select_related = ["measure"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Reports change only through the workspace (tasks.services), which keeps history;
+    the admin shows them."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class VersionInline(admin.TabularInline):
+    model = ReportVersion
+    fields = ["version", "event", "by", "at", "state", "status", "percent", "comment"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class EvidenceInline(admin.TabularInline):
+    model = Evidence
+    fields = ["name", "size", "uploaded_by", "uploaded_at", "version"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ProgressReport)
+class ProgressReportAdmin(ReadOnlyAdmin):
+    list_display = [
+        "milestone",
+        "quarter",
+        "state",
+        "status",
+        "percent",
+        "updated_by",
+        "updated_at",
+    ]
+    list_filter = [
+        "quarter",
+        "state",
+        "status",
+        "milestone__measure__work_area__plan",
+        "milestone__measure__work_area",
+        "milestone__measure__responsible_offices",
+    ]
+    search_fields = ["done_text", "problems_text", "milestone__text", "milestone__measure__title"]
+    list_select_related = ["milestone__measure", "updated_by"]
+    inlines = [VersionInline, EvidenceInline]
+
+
+@admin.register(Reminder)
+class ReminderAdmin(ReadOnlyAdmin):
+    list_display = ["user", "sent_on"]
+    list_filter = ["sent_on"]
+    search_fields = ["user__username", "body"]

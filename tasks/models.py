@@ -1,4 +1,9 @@
+import uuid
+from pathlib import Path
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -140,3 +145,177 @@ class Milestone(models.Model):
         if not self.scheduled:
             return range(0)
         return range(self.first_quarter, self.last_quarter + 1)
+
+
+class ProgressReport(models.Model):
+    """An office's report on one milestone for one quarter. Its edits are kept as versions."""
+
+    class Status(models.TextChoices):
+        NOT_STARTED = "not_started", _("未开始")
+        IN_PROGRESS = "in_progress", _("进行中")
+        DONE = "done", _("已完成")
+        BEHIND = "behind", _("滞后")
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        SUBMITTED = "submitted", _("已提交")
+        RETURNED = "returned", _("已退回")
+        APPROVED = "approved", _("已通过")
+
+    EDITABLE_STATES = (State.DRAFT, State.RETURNED)
+
+    milestone = models.ForeignKey(
+        Milestone, verbose_name=_("进度节点"), on_delete=models.PROTECT, related_name="reports"
+    )
+    quarter = models.PositiveSmallIntegerField(_("季度"), choices=QUARTER_CHOICES)
+    state = models.CharField(
+        _("审核状态"), max_length=10, choices=State.choices, default=State.DRAFT
+    )
+    status = models.CharField(
+        _("进展状态"), max_length=12, choices=Status.choices, default=Status.NOT_STARTED
+    )
+    percent = models.PositiveSmallIntegerField(
+        _("完成百分比"),
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_("0–100"),
+    )
+    done_text = models.TextField(_("完成情况"), blank=True)
+    problems_text = models.TextField(_("存在问题及下一步"), blank=True)
+    review_comment = models.TextField(_("审核意见"), blank=True)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("最后修改人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("最后修改时间"))
+    first_submitted_at = models.DateTimeField(_("首次提交时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("季度进展报告")
+        verbose_name_plural = _("季度进展报告")
+        ordering = ["milestone", "quarter"]
+        constraints = [
+            models.UniqueConstraint(fields=["milestone", "quarter"], name="report_unique_quarter"),
+            models.CheckConstraint(
+                condition=models.Q(percent__gte=0, percent__lte=100), name="report_percent_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.milestone} · {self.get_quarter_display()}"
+
+    @property
+    def editable(self) -> bool:
+        return self.state in self.EDITABLE_STATES
+
+    def clean(self):
+        if self.status == self.Status.DONE and self.percent != 100:
+            raise ValidationError({"percent": _("状态为“已完成”时,完成百分比须为100%。")})
+        if self.milestone_id and self.quarter not in self.milestone.quarters:
+            raise ValidationError({"quarter": _("该进度节点在这个季度没有安排。")})
+
+    def snapshot(self) -> dict:
+        return {field: getattr(self, field) for field in ReportVersion.SNAPSHOT_FIELDS}
+
+
+class ReportVersion(models.Model):
+    """One step in a report's life, with the report as it stood after it. Never changed."""
+
+    class Event(models.TextChoices):
+        SAVED = "saved", _("保存草稿")
+        SUBMITTED = "submitted", _("提交")
+        RETURNED = "returned", _("退回")
+        APPROVED = "approved", _("审核通过")
+        IMPORTED = "imported", _("Excel导入")
+
+    SNAPSHOT_FIELDS = ("state", "status", "percent", "done_text", "problems_text")
+
+    report = models.ForeignKey(
+        ProgressReport, verbose_name=_("报告"), on_delete=models.CASCADE, related_name="versions"
+    )
+    version = models.PositiveIntegerField(_("版本"))
+    event = models.CharField(_("操作"), max_length=10, choices=Event.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("时间"))
+    state = models.CharField(_("审核状态"), max_length=10, choices=ProgressReport.State.choices)
+    status = models.CharField(_("进展状态"), max_length=12, choices=ProgressReport.Status.choices)
+    percent = models.PositiveSmallIntegerField(_("完成百分比"))
+    done_text = models.TextField(_("完成情况"), blank=True)
+    problems_text = models.TextField(_("存在问题及下一步"), blank=True)
+    comment = models.TextField(_("审核意见"), blank=True)
+
+    class Meta:
+        verbose_name = _("报告版本")
+        verbose_name_plural = _("报告版本")
+        ordering = ["report", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "version"], name="version_unique_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report} v{self.version}"
+
+
+def evidence_path(instance: "Evidence", filename: str) -> str:
+    suffix = Path(filename).suffix.lower()
+    return f"evidence/{instance.report.milestone_id}/{uuid.uuid4().hex}{suffix}"
+
+
+class Evidence(models.Model):
+    """A 佐证材料 file. Stored under MEDIA_ROOT, served only through a view that checks
+    permission; kept for good once uploaded."""
+
+    report = models.ForeignKey(
+        ProgressReport, verbose_name=_("报告"), on_delete=models.CASCADE, related_name="evidence"
+    )
+    file = models.FileField(_("文件"), upload_to=evidence_path, max_length=200)
+    name = models.CharField(_("文件名"), max_length=200)
+    size = models.PositiveIntegerField(_("大小(字节)"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("上传人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("上传时间"))
+    version = models.PositiveIntegerField(_("上传时的报告版本"))
+
+    class Meta:
+        verbose_name = _("佐证材料")
+        verbose_name_plural = _("佐证材料")
+        ordering = ["report", "uploaded_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Reminder(models.Model):
+    """A reminder email sent to a person, at most one a day."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("收件人"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    sent_on = models.DateField(_("发送日期"))
+    body = models.TextField(_("内容"))
+
+    class Meta:
+        verbose_name = _("催报记录")
+        verbose_name_plural = _("催报记录")
+        ordering = ["-sent_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "sent_on"], name="reminder_once_a_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.sent_on}"

@@ -65,11 +65,17 @@ def test_wrong_password_gets_a_message(client, staff):
     assert "请输入一个正确的" in response.content.decode()
 
 
-def test_home_leads_to_the_plan(client, staff, plan_2014):
-    client.force_login(staff)
-    response = client.get(reverse("home"))
-    assert response.status_code == 302
-    assert response["Location"] == reverse("plan-document", args=[plan_2014.pk])
+def test_home_leads_each_role_to_its_page(client, staff, reviewer, leader, plan_2014):
+    expected = {
+        staff: reverse("my-work"),
+        reviewer: reverse("review-queue"),
+        leader: reverse("plan-document", args=[plan_2014.pk]),
+    }
+    for user, url in expected.items():
+        client.force_login(user)
+        response = client.get(reverse("home"))
+        assert response.status_code == 302
+        assert response["Location"] == url
 
 
 def test_plan_page_shows_the_whole_plan_in_document_order(client, staff, plan_2014):

@@ -1,0 +1,251 @@
+"""Business rules for quarterly reports: who may do what, and every change of state.
+
+Views call these functions and nothing else writes a report. Each write runs in one
+transaction, locks the report row, checks the version the user saw (stale edits are
+refused) and records a ReportVersion, so the history holds every step."""
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from departments import roles
+from departments.roles import roles_of
+from plan.models import Plan
+
+from .models import Evidence, Milestone, ProgressReport, ReportVersion
+
+State = ProgressReport.State
+
+
+class StaleEdit(Exception):
+    """The report changed since the user loaded it; `report` is the newer version."""
+
+    def __init__(self, report: ProgressReport):
+        super().__init__(f"report {report.pk} is at version {report.version}")
+        self.report = report
+
+
+# --- Who may do what --------------------------------------------------------------------
+
+
+def office_ids(user) -> frozenset[int]:
+    """The departments a user belongs to; cached on the user object for the request."""
+    cached = getattr(user, "_plantracker_offices", None)
+    if cached is None:
+        cached = frozenset(user.departments.values_list("pk", flat=True))
+        user._plantracker_offices = cached
+    return cached
+
+
+def may_write_report(user, milestone: Milestone) -> bool:
+    """Office staff write reports for milestones whose measure names one of their offices
+    as responsible. Nobody else writes reports (reviewers review, leaders read)."""
+    if not user.is_authenticated or roles.STAFF not in roles_of(user):
+        return False
+    responsible = {office.pk for office in milestone.measure.responsible_offices.all()}
+    return bool(responsible & office_ids(user))
+
+
+def may_read_report(user, milestone: Milestone) -> bool:
+    """Reviewers, leaders and admins read every report; staff read their offices' reports."""
+    held = roles_of(user)
+    if held & {roles.REVIEWER, roles.LEADER, roles.ADMIN}:
+        return True
+    return may_write_report(user, milestone)
+
+
+def may_review(user) -> bool:
+    return roles.REVIEWER in roles_of(user)
+
+
+def check_write(user, milestone: Milestone) -> None:
+    if not may_write_report(user, milestone):
+        raise PermissionDenied(_("您无权填报该进度节点。"))
+
+
+def check_read(user, milestone: Milestone) -> None:
+    if not may_read_report(user, milestone):
+        raise PermissionDenied(_("您无权查看该报告。"))
+
+
+# --- Writing reports --------------------------------------------------------------------
+
+
+def _record(report: ProgressReport, event: str, user, at, comment: str = "") -> ReportVersion:
+    return ReportVersion.objects.create(
+        report=report,
+        version=report.version,
+        event=event,
+        by=user,
+        at=at,
+        comment=comment,
+        **report.snapshot(),
+    )
+
+
+def _locked_report(milestone: Milestone, quarter: int) -> ProgressReport | None:
+    return (
+        ProgressReport.objects.select_for_update()
+        .filter(milestone=milestone, quarter=quarter)
+        .first()
+    )
+
+
+@transaction.atomic
+def save_report(
+    *,
+    user,
+    milestone: Milestone,
+    quarter: int,
+    base_version: int,
+    status: str,
+    percent: int,
+    done_text: str,
+    problems_text: str,
+    submit: bool,
+    files: Iterable[UploadedFile] = (),
+    event: str | None = None,
+) -> ProgressReport:
+    """Saves the office's report as a draft, or submits it. `base_version` is the version
+    the user's form was built from (0 for a report not yet written)."""
+    check_write(user, milestone)
+    now = timezone.now()
+    report = _locked_report(milestone, quarter)
+    if report is None:
+        if base_version != 0:
+            raise ValidationError(_("报告已不存在,请刷新页面。"))
+        report = ProgressReport(milestone=milestone, quarter=quarter, version=0)
+    elif report.version != base_version:
+        raise StaleEdit(report)
+    elif not report.editable:
+        raise ValidationError(
+            _("该报告当前状态为“%(state)s”,不能修改。") % {"state": report.get_state_display()}
+        )
+    report.status, report.percent = status, percent
+    report.done_text, report.problems_text = done_text.strip(), problems_text.strip()
+    report.updated_by, report.updated_at = user, now
+    report.version += 1
+    if submit:
+        if not report.done_text:
+            raise ValidationError({"done_text": _("提交前请填写完成情况。")})
+        report.state = State.SUBMITTED
+        report.first_submitted_at = report.first_submitted_at or now
+    report.full_clean(validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            report.save()
+    except IntegrityError:
+        # Someone else created this quarter's report a moment ago.
+        raise StaleEdit(ProgressReport.objects.get(milestone=milestone, quarter=quarter)) from None
+    for upload in files:
+        Evidence.objects.create(
+            report=report,
+            file=upload,
+            name=upload.name[:200],
+            size=upload.size,
+            uploaded_by=user,
+            uploaded_at=now,
+            version=report.version,
+        )
+    if event is None:
+        event = ReportVersion.Event.SUBMITTED if submit else ReportVersion.Event.SAVED
+    _record(report, event, user, now)
+    return report
+
+
+@transaction.atomic
+def review_report(
+    *, reviewer, report_id: int, base_version: int, approve: bool, comment: str
+) -> ProgressReport:
+    """A reviewer approves a submitted report, or returns it with a comment."""
+    if not may_review(reviewer):
+        raise PermissionDenied(_("您无权审核报告。"))
+    report = ProgressReport.objects.select_for_update().get(pk=report_id)
+    if report.version != base_version:
+        raise StaleEdit(report)
+    if report.state != State.SUBMITTED:
+        raise ValidationError(_("只能审核已提交的报告。"))
+    if report.updated_by_id == reviewer.pk:
+        raise ValidationError(_("不能审核自己提交的报告。"))
+    comment = comment.strip()
+    if not approve and not comment:
+        raise ValidationError({"comment": _("退回时请填写审核意见。")})
+    now = timezone.now()
+    report.state = State.APPROVED if approve else State.RETURNED
+    report.review_comment = comment
+    report.version += 1
+    report.save(update_fields=["state", "review_comment", "version"])
+    event = ReportVersion.Event.APPROVED if approve else ReportVersion.Event.RETURNED
+    _record(report, event, reviewer, now, comment)
+    return report
+
+
+# --- Reading: the office's workspace ----------------------------------------------------
+
+
+@dataclass
+class WorkRow:
+    milestone: Milestone
+    report: ProgressReport | None
+    overdue: bool
+
+    @property
+    def state(self) -> str:
+        """due (not reported yet), draft, submitted, returned or approved."""
+        return self.report.state if self.report else "due"
+
+    @property
+    def pending(self) -> bool:
+        """Still owed by the office: not written, a draft, or returned."""
+        return self.state in ("due", State.DRAFT, State.RETURNED)
+
+
+@dataclass
+class MeasureGroup:
+    measure: object
+    rows: list[WorkRow] = field(default_factory=list)
+
+    @property
+    def overdue(self) -> bool:
+        return any(row.overdue for row in self.rows)
+
+
+def workspace(user, plan: Plan, quarter: int, today: datetime.date) -> list[MeasureGroup]:
+    """The user's milestones due in `quarter`, grouped by measure, overdue groups and
+    rows first. Three queries whatever the plan's size."""
+    milestones = (
+        Milestone.objects.scheduled_in(quarter)
+        .filter(
+            measure__work_area__plan=plan,
+            measure__responsible_offices__in=office_ids(user),
+        )
+        .distinct()
+        .select_related("measure__work_area")
+        .order_by("measure__work_area__order", "measure__number", "order")
+    )
+    reports = {
+        report.milestone_id: report
+        for report in ProgressReport.objects.filter(milestone__in=milestones, quarter=quarter)
+    }
+    late = today > plan.report_due(quarter)
+    groups: dict[int, MeasureGroup] = {}
+    for milestone in milestones:
+        report = reports.get(milestone.pk)
+        row = WorkRow(milestone, report, overdue=False)
+        row.overdue = late and row.pending
+        groups.setdefault(milestone.measure_id, MeasureGroup(milestone.measure)).rows.append(row)
+    ordered = sorted(groups.values(), key=lambda group: not group.overdue)
+    for group in ordered:
+        group.rows.sort(key=lambda row: not row.overdue)
+    return ordered
+
+
+def pending_rows(groups: list[MeasureGroup]) -> list[WorkRow]:
+    """What a reminder lists: milestones not submitted yet (none or a draft), or returned."""
+    return [row for group in groups for row in group.rows if row.pending]

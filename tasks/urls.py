@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("work/", views.my_work, name="my-work"),
+    path(
+        "work/milestones/<int:milestone_id>/q<int:quarter>/",
+        views.report_edit,
+        name="report-edit",
+    ),
+    path("reports/<int:pk>/", views.report_detail, name="report-detail"),
+    path("reports/<int:pk>/review/", views.report_review, name="report-review"),
+    path("review/", views.review_queue, name="review-queue"),
+    path("evidence/<int:pk>/", views.evidence_download, name="evidence-download"),
+]

@@ -1,0 +1,226 @@
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from plan.models import QUARTER_CHOICES, Plan
+
+from . import services
+from .forms import QuarterForm, ReportForm, ReviewForm
+from .models import Evidence, Measure, Milestone, ProgressReport, ReportVersion
+
+
+def _plan_and_quarter(request: HttpRequest) -> tuple[Plan, int]:
+    """The plan (?plan=, else the newest) and reporting quarter (?quarter=, else the
+    plan's default) a page shows."""
+    plans = Plan.objects.all()
+    plan = None
+    if request.GET.get("plan", "").isdigit():
+        plan = plans.filter(pk=request.GET["plan"]).first()
+    plan = plan or plans.first()
+    if plan is None:
+        raise PermissionDenied(_("系统中还没有推进计划。"))
+    form = QuarterForm(request.GET)
+    quarter = form.cleaned_data.get("quarter") if form.is_valid() else None
+    return plan, quarter or plan.default_quarter(timezone.localdate())
+
+
+def _milestone(pk: int) -> Milestone:
+    measures = Measure.objects.select_related("work_area__plan").prefetch_related(
+        "responsible_offices"
+    )
+    return get_object_or_404(
+        Milestone.objects.prefetch_related(Prefetch("measure", queryset=measures)), pk=pk
+    )
+
+
+@require_GET
+def my_work(request: HttpRequest) -> HttpResponse:
+    plan, quarter = _plan_and_quarter(request)
+    groups = services.workspace(request.user, plan, quarter, timezone.localdate())
+    return render(
+        request,
+        "tasks/my_work.html",
+        {
+            "plan": plan,
+            "plans": Plan.objects.all(),
+            "quarter": quarter,
+            "quarters": QUARTER_CHOICES,
+            "groups": groups,
+            "pending": services.pending_rows(groups),
+            "due_date": plan.report_due(quarter),
+            "has_offices": bool(services.office_ids(request.user)),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def report_edit(request: HttpRequest, milestone_id: int, quarter: int) -> HttpResponse:
+    milestone = _milestone(milestone_id)
+    services.check_write(request.user, milestone)
+    if quarter not in milestone.quarters:
+        raise PermissionDenied(_("该进度节点在这个季度没有安排。"))
+    report = ProgressReport.objects.filter(milestone=milestone, quarter=quarter).first()
+    newer = None
+    if request.method == "POST":
+        form = ReportForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                report = services.save_report(
+                    user=request.user,
+                    milestone=milestone,
+                    quarter=quarter,
+                    base_version=data["version"],
+                    status=data["status"],
+                    percent=data["percent"],
+                    done_text=data["done_text"],
+                    problems_text=data["problems_text"],
+                    submit="submit" in request.POST,
+                    files=data["evidence"],
+                )
+            except services.StaleEdit as stale:
+                newer = stale.report
+                messages.error(
+                    request,
+                    _(
+                        "保存未成功:%(user)s 已于 %(time)s 修改了这份报告(第%(version)s版)。"
+                        "下方是最新内容,您填写的内容仍保留在表单中,请核对后重新保存。"
+                    )
+                    % {
+                        "user": newer.updated_by,
+                        "time": timezone.localtime(newer.updated_at).strftime("%Y-%m-%d %H:%M"),
+                        "version": newer.version,
+                    },
+                )
+                form = ReportForm(
+                    {**request.POST.dict(), "version": newer.version},
+                )
+                form.is_valid()
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                if report.state == ProgressReport.State.SUBMITTED:
+                    messages.success(request, _("报告已提交,等待审核。"))
+                else:
+                    messages.success(request, _("草稿已保存。"))
+                return redirect(_work_url(milestone, quarter))
+    else:
+        initial = {"version": 0, "status": ProgressReport.Status.IN_PROGRESS, "percent": 0}
+        if report:
+            initial = {
+                "version": report.version,
+                "status": report.status,
+                "percent": report.percent,
+                "done_text": report.done_text,
+                "problems_text": report.problems_text,
+            }
+        form = ReportForm(initial=initial)
+    return render(
+        request,
+        "tasks/report_form.html",
+        {
+            "milestone": milestone,
+            "quarter": quarter,
+            "quarter_label": dict(QUARTER_CHOICES)[quarter],
+            "report": report,
+            "newer": newer,
+            "form": form,
+            "evidence": report.evidence.all() if report else [],
+            "max_bytes": settings.EVIDENCE_MAX_BYTES,
+        },
+    )
+
+
+def _work_url(milestone: Milestone, quarter: int) -> str:
+    plan = milestone.measure.work_area.plan
+    return f"{reverse('my-work')}?plan={plan.pk}&quarter={quarter}"
+
+
+@require_GET
+def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    report = get_object_or_404(ProgressReport.objects.select_related("updated_by"), pk=pk)
+    milestone = _milestone(report.milestone_id)
+    services.check_read(request.user, milestone)
+    versions = list(report.versions.select_related("by"))
+    previous = None
+    for version in versions:
+        version.changes = [
+            (ReportVersion._meta.get_field(name).verbose_name, getattr(version, name))
+            for name in ReportVersion.SNAPSHOT_FIELDS
+            if name != "state"
+            and (previous is None or getattr(previous, name) != getattr(version, name))
+            and (previous is not None or getattr(version, name) not in ("", None))
+        ]
+        previous = version
+    return render(
+        request,
+        "tasks/report_detail.html",
+        {
+            "report": report,
+            "milestone": milestone,
+            "versions": versions,
+            "evidence": report.evidence.select_related("uploaded_by"),
+            "may_write": services.may_write_report(request.user, milestone) and report.editable,
+            "review_form": ReviewForm(initial={"version": report.version})
+            if services.may_review(request.user) and report.state == report.State.SUBMITTED
+            else None,
+        },
+    )
+
+
+@require_POST
+def report_review(request: HttpRequest, pk: int) -> HttpResponse:
+    if not services.may_review(request.user):
+        raise PermissionDenied(_("您无权审核报告。"))
+    report = get_object_or_404(ProgressReport, pk=pk)
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("审核表单有误,请刷新页面后重试。"))
+        return redirect("report-detail", pk=pk)
+    try:
+        services.review_report(
+            reviewer=request.user,
+            report_id=report.pk,
+            base_version=form.cleaned_data["version"],
+            approve="approve" in request.POST,
+            comment=form.cleaned_data["comment"],
+        )
+    except services.StaleEdit as stale:
+        messages.error(
+            request,
+            _("审核未成功:报告已被修改为第%(version)s版,请查看最新内容后再审核。")
+            % {"version": stale.report.version},
+        )
+        return redirect("report-detail", pk=pk)
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+        return redirect("report-detail", pk=pk)
+    messages.success(request, _("审核结果已保存。"))
+    return redirect("review-queue")
+
+
+@require_GET
+def review_queue(request: HttpRequest) -> HttpResponse:
+    if not services.may_review(request.user):
+        raise PermissionDenied(_("您无权审核报告。"))
+    reports = (
+        ProgressReport.objects.filter(state=ProgressReport.State.SUBMITTED)
+        .select_related("milestone__measure__work_area__plan", "updated_by")
+        .order_by("updated_at")
+    )
+    return render(request, "tasks/review_queue.html", {"reports": reports})
+
+
+@require_GET
+def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
+    evidence = get_object_or_404(Evidence.objects.select_related("report"), pk=pk)
+    services.check_read(request.user, _milestone(evidence.report.milestone_id))
+    return FileResponse(evidence.file.open("rb"), as_attachment=True, filename=evidence.name)
