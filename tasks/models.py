@@ -263,6 +263,20 @@ class ReportVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.report} v{self.version}"
 
+    def changes_since(self, previous: "ReportVersion | None") -> list[tuple[str, str]]:
+        """(field label, new value as shown) for each report field this step changed."""
+        shown = {
+            "status": self.get_status_display(),
+            "percent": f"{self.percent}%",
+            "done_text": self.done_text,
+            "problems_text": self.problems_text,
+        }
+        return [
+            (str(self._meta.get_field(name).verbose_name), value)
+            for name, value in shown.items()
+            if (getattr(previous, name) != getattr(self, name) if previous else value)
+        ]
+
 
 def evidence_path(instance: "Evidence", filename: str) -> str:
     suffix = Path(filename).suffix.lower()

@@ -13,7 +13,7 @@ from plan.models import QUARTER_CHOICES, Plan
 
 from . import services
 from .forms import QuarterForm, ReportForm, ReviewForm
-from .models import Evidence, Measure, Milestone, ProgressReport, ReportVersion
+from .models import Evidence, Measure, Milestone, ProgressReport
 
 
 def _plan_and_quarter(request: HttpRequest) -> tuple[Plan, int]:
@@ -148,17 +148,11 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     report = get_object_or_404(ProgressReport.objects.select_related("updated_by"), pk=pk)
     milestone = _milestone(report.milestone_id)
     services.check_read(request.user, milestone)
+    evidence = list(report.evidence.select_related("uploaded_by"))
     versions = list(report.versions.select_related("by"))
-    previous = None
-    for version in versions:
-        version.changes = [
-            (ReportVersion._meta.get_field(name).verbose_name, getattr(version, name))
-            for name in ReportVersion.SNAPSHOT_FIELDS
-            if name != "state"
-            and (previous is None or getattr(previous, name) != getattr(version, name))
-            and (previous is not None or getattr(version, name) not in ("", None))
-        ]
-        previous = version
+    for previous, version in zip([None, *versions], versions, strict=False):
+        version.changes = version.changes_since(previous)
+        version.files = [item for item in evidence if item.version == version.version]
     return render(
         request,
         "tasks/report_detail.html",
@@ -166,7 +160,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "report": report,
             "milestone": milestone,
             "versions": versions,
-            "evidence": report.evidence.select_related("uploaded_by"),
+            "evidence": evidence,
             "may_write": services.may_write_report(request.user, milestone) and report.editable,
             "review_form": ReviewForm(initial={"version": report.version})
             if services.may_review(request.user) and report.state == report.State.SUBMITTED
