@@ -10,12 +10,14 @@ from .models import Plan
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """Each role lands on its own page: office staff on their work, reviewers on their
-    queue, everybody else on the plan."""
+    queue, leaders on the dashboard, everybody else on the plan."""
     held = roles.roles_of(request.user)
     if roles.STAFF in held:
         return redirect("my-work")
     if roles.REVIEWER in held:
         return redirect("review-queue")
+    if roles.LEADER in held:
+        return redirect("dashboard")
     plan = Plan.objects.first()
     if plan is None:
         return render(request, "plan/no_plan.html")

@@ -64,6 +64,16 @@ def may_review(user) -> bool:
     return roles.REVIEWER in roles_of(user)
 
 
+def may_view_dashboard(user) -> bool:
+    """Leaders, reviewers and admins see the dashboards; office staff see their work."""
+    return bool(roles_of(user) & {roles.LEADER, roles.REVIEWER, roles.ADMIN})
+
+
+def check_dashboard(user) -> None:
+    if not may_view_dashboard(user):
+        raise PermissionDenied(_("您无权查看领导看板。"))
+
+
 def check_write(user, milestone: Milestone) -> None:
     if not may_write_report(user, milestone):
         raise PermissionDenied(_("您无权填报该进度节点。"))

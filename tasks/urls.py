@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import dashboard_views, views
 
 urlpatterns = [
     path("work/", views.my_work, name="my-work"),
@@ -12,5 +12,8 @@ urlpatterns = [
     path("reports/<int:pk>/", views.report_detail, name="report-detail"),
     path("reports/<int:pk>/review/", views.report_review, name="report-review"),
     path("review/", views.review_queue, name="review-queue"),
+    path("dashboard/", dashboard_views.overview, name="dashboard"),
+    path("dashboard/overview.xlsx", dashboard_views.overview_xlsx, name="dashboard-xlsx"),
+    path("dashboard/measures/<int:pk>/", dashboard_views.measure_detail, name="dashboard-measure"),
     path("evidence/<int:pk>/", views.evidence_download, name="evidence-download"),
 ]

@@ -69,7 +69,7 @@ def test_home_leads_each_role_to_its_page(client, staff, reviewer, leader, plan_
     expected = {
         staff: reverse("my-work"),
         reviewer: reverse("review-queue"),
-        leader: reverse("plan-document", args=[plan_2014.pk]),
+        leader: reverse("dashboard"),
     }
     for user, url in expected.items():
         client.force_login(user)
