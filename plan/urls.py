@@ -5,4 +5,5 @@ from . import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("plans/<int:pk>/", views.plan_document, name="plan-document"),
+    path("plans/<int:pk>/plan.xlsx", views.plan_xlsx, name="plan-xlsx"),
 ]

@@ -3,7 +3,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
 from departments import roles
+from tasks.services import check_dashboard, may_view_dashboard
 
+from . import xlsx
+from .layout import export_plan
 from .models import Plan
 
 
@@ -30,5 +33,19 @@ def plan_document(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "plan/document.html",
-        {"plan": plan, "work_areas": plan.work_areas_for_document(), "plans": Plan.objects.all()},
+        {
+            "plan": plan,
+            "work_areas": plan.work_areas_for_document(),
+            "plans": Plan.objects.all(),
+            "may_export": may_view_dashboard(request.user),
+        },
     )
+
+
+@require_GET
+def plan_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
+    """The plan in its own table layout with approved progress: for leaders, reviewers and
+    admins."""
+    check_dashboard(request.user)
+    plan = get_object_or_404(Plan.objects.select_related("issuer"), pk=pk)
+    return xlsx.response(export_plan(plan), f"plan-{plan.year}.xlsx")

@@ -143,3 +143,4 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 # Static files: whitenoise serves them; in debug and tests it reads the app folders directly.
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
+IMPORT_MAX_BYTES = envint("PLANTRACKER_IMPORT_MAX_BYTES", str(20 * 1024 * 1024))

@@ -529,6 +529,17 @@ def test_a_member_of_two_offices_sees_both(patent_office, legal_office, plan_201
     assert [g.measure.number for g in groups] == [3, 7, 8, 9, 10, 18, 22, 30]
 
 
+def test_a_measure_shared_by_two_of_the_users_offices_appears_once(plan_2014):
+    # Measure 16 names both 规划发展处 and 相关处室.
+    offices = Department.objects.filter(name__in=["规划发展处", "相关处室"])
+    both = make_user("zheng", roles.STAFF, *offices)
+
+    groups = services.workspace(both, plan_2014, 1, EARLY_2014)
+
+    assert [group.measure.number for group in groups] == [2, 16, 29]
+    assert [len(group.rows) for group in groups] == [1, 1, 1]
+
+
 def test_a_user_without_an_office_has_an_empty_workspace(reviewer, plan_2014):
     assert services.workspace(reviewer, plan_2014, 1, EARLY_2014) == []
 

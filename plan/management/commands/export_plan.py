@@ -1,0 +1,25 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from plan.layout import export_plan
+from plan.models import Plan
+
+
+class Command(BaseCommand):
+    help = "Writes a plan as an xlsx in the document's own table layout, with approved progress."
+
+    def add_arguments(self, parser):
+        parser.add_argument("year", type=int)
+        parser.add_argument("--output", required=True, help="the .xlsx file to write")
+        parser.add_argument("--title", help="the plan's title, when the year has several plans")
+
+    def handle(self, *args, year, output, title=None, **options):
+        plans = Plan.objects.filter(year=year).select_related("issuer")
+        if title:
+            plans = plans.filter(title=title)
+        if not plans:
+            raise CommandError(f"No plan for {year}" + (f" titled {title!r}" if title else ""))
+        if len(plans) > 1:
+            names = ", ".join(p.title for p in plans)
+            raise CommandError(f"{year} has several plans ({names}); choose one with --title")
+        export_plan(plans[0]).save(output)
+        self.stdout.write(f"Wrote {plans[0]} to {output}.")
