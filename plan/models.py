@@ -40,9 +40,7 @@ class Plan(models.Model):
 
     def quarter_end(self, quarter: int) -> datetime.date:
         """The last day of `quarter` in the plan's year."""
-        if quarter == 4:
-            return datetime.date(self.year, 12, 31)
-        return datetime.date(self.year, quarter * 3 + 1, 1) - datetime.timedelta(days=1)
+        return quarter_end(self.year, quarter)
 
     def report_due(self, quarter: int) -> datetime.date:
         """Reports for `quarter` are due REPORT_DUE_DAYS after the quarter ends."""
@@ -59,13 +57,31 @@ class Plan(models.Model):
         return self.work_areas.prefetch_related(models.Prefetch("measures", queryset=measures))
 
     def default_quarter(self, today: datetime.date) -> int:
-        """The quarter a user reports on when they do not choose: the current one in the
-        plan's year, the last one for a past plan, the first one for a future plan."""
-        if today.year < self.year:
+        """The quarter a user reports on when they do not choose: the reporting quarter
+        (see reporting_period) in the plan's year, the last one for a past plan, the
+        first one for a future plan."""
+        year, quarter = reporting_period(today)
+        if year < self.year:
             return 1
-        if today.year > self.year:
+        if year > self.year:
             return 4
-        return (today.month - 1) // 3 + 1
+        return quarter
+
+
+def quarter_end(year: int, quarter: int) -> datetime.date:
+    if quarter == 4:
+        return datetime.date(year, 12, 31)
+    return datetime.date(year, quarter * 3 + 1, 1) - datetime.timedelta(days=1)
+
+
+def reporting_period(today: datetime.date) -> tuple[int, int]:
+    """(year, quarter) offices are reporting on today: the quarter that just ended while its
+    reports are not yet due (REPORT_DUE_DAYS after its end), otherwise the current one. On
+    5 July that is the second quarter (due 10 July); on 11 July, the third."""
+    year, quarter = today.year, (today.month - 1) // 3 + 1
+    previous = (year, quarter - 1) if quarter > 1 else (year - 1, 4)
+    due = quarter_end(*previous) + datetime.timedelta(days=settings.REPORT_DUE_DAYS)
+    return previous if today <= due else (year, quarter)
 
 
 class WorkArea(models.Model):

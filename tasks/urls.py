@@ -9,6 +9,8 @@ urlpatterns = [
         views.report_edit,
         name="report-edit",
     ),
+    path("work/offline/template.xlsx", views.offline_download, name="offline-download"),
+    path("work/offline/upload/", views.offline_upload, name="offline-upload"),
     path("reports/<int:pk>/", views.report_detail, name="report-detail"),
     path("reports/<int:pk>/review/", views.report_review, name="report-review"),
     path("review/", views.review_queue, name="review-queue"),

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from plan.models import QUARTER_CHOICES, Plan
 
-from . import services
+from . import offline, services
 from .forms import QuarterForm, ReportForm, ReviewForm
 from .models import Evidence, Measure, Milestone, ProgressReport
 
@@ -87,21 +87,8 @@ def report_edit(request: HttpRequest, milestone_id: int, quarter: int) -> HttpRe
                 )
             except services.StaleEdit as stale:
                 newer = stale.report
-                messages.error(
-                    request,
-                    _(
-                        "保存未成功:%(user)s 已于 %(time)s 修改了这份报告(第%(version)s版)。"
-                        "下方是最新内容,您填写的内容仍保留在表单中,请核对后重新保存。"
-                    )
-                    % {
-                        "user": newer.updated_by,
-                        "time": timezone.localtime(newer.updated_at).strftime("%Y-%m-%d %H:%M"),
-                        "version": newer.version,
-                    },
-                )
-                form = ReportForm(
-                    {**request.POST.dict(), "version": newer.version},
-                )
+                messages.error(request, stale_message(newer))
+                form = ReportForm({**request.POST.dict(), "version": newer.version})
                 form.is_valid()
             except ValidationError as error:
                 form.add_error(None, error)
@@ -136,6 +123,31 @@ def report_edit(request: HttpRequest, milestone_id: int, quarter: int) -> HttpRe
             "max_bytes": settings.EVIDENCE_MAX_BYTES,
         },
     )
+
+
+def stale_message(newer: ProgressReport) -> str:
+    """Why a save was refused: who changed the report since the form was loaded, and what
+    becomes of the user's text."""
+    last = newer.versions.select_related("by").order_by("-version").first()
+    who = {
+        "user": last.by if last else newer.updated_by,
+        "time": timezone.localtime(last.at if last else newer.updated_at).strftime(
+            "%Y-%m-%d %H:%M"
+        ),
+        "version": newer.version,
+    }
+    if newer.editable:
+        return (
+            _(
+                "保存未成功:%(user)s 已于 %(time)s 修改了这份报告(第%(version)s版)。下方是最新内容,"
+                "您填写的内容仍保留在表单中(附件需重新选择),请核对后重新保存。"
+            )
+            % who
+        )
+    return _(
+        "保存未成功:%(user)s 已于 %(time)s 将这份报告改为“%(state)s”(第%(version)s版),"
+        "不能再修改。您填写的内容没有保存,显示在下方,请复制保留。"
+    ) % {**who, "state": newer.get_state_display()}
 
 
 def _work_url(milestone: Milestone, quarter: int) -> str:
@@ -218,3 +230,42 @@ def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
     evidence = get_object_or_404(Evidence.objects.select_related("report"), pk=pk)
     services.check_read(request.user, _milestone(evidence.report.milestone_id))
     return FileResponse(evidence.file.open("rb"), as_attachment=True, filename=evidence.name)
+
+
+# --- Offline progress templates (tasks.offline) -----------------------------------------
+
+
+@require_GET
+def offline_download(request: HttpRequest) -> HttpResponse:
+    offline.check_user(request.user)
+    plan, quarter = _plan_and_quarter(request)
+    return offline.download(request.user, plan, quarter)
+
+
+@require_http_methods(["GET", "POST"])
+def offline_upload(request: HttpRequest) -> HttpResponse:
+    offline.check_user(request.user)
+    plan, quarter = _plan_and_quarter(request)
+    errors = []
+    form = offline.UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = offline.upload(request.user, plan, quarter, form.cleaned_data["file"])
+        except offline.ImportFailed as failed:
+            errors = failed.messages
+        else:
+            messages.success(request, result.summary())
+            return redirect(f"{reverse('my-work')}?plan={plan.pk}&quarter={quarter}")
+    return render(
+        request,
+        "tasks/offline_upload.html",
+        {
+            "plan": plan,
+            "plans": Plan.objects.all(),
+            "quarter": quarter,
+            "quarters": QUARTER_CHOICES,
+            "form": form,
+            "errors": errors,
+            "max_bytes": settings.IMPORT_MAX_BYTES,
+        },
+    )

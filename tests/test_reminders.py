@@ -166,14 +166,6 @@ def test_nothing_is_sent_for_a_year_without_a_plan(outbox, zhang, capsys):
     assert "No plan for 2015; nothing to send." in capsys.readouterr().out
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: in the first REPORT_DUE_DAYS days of a quarter the reminder lists the new "
-        "quarter (due three months later) and never the previous quarter, whose reports are "
-        "due within days"
-    ),
-    strict=True,
-)
 def test_during_the_grace_period_the_quarter_just_ended_is_reminded(outbox, zhang):
     remind("2014-07-05")  # Q2 reports are due 2014-07-10
 
@@ -182,13 +174,6 @@ def test_during_the_grace_period_the_quarter_just_ended_is_reminded(outbox, zhan
     assert "截止日期:2014-07-10" in mail.body
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: in early January the reminder looks for a plan of the new year only, so the "
-        "previous year's fourth-quarter reports, due on 10 January, are never reminded"
-    ),
-    strict=True,
-)
 def test_in_early_january_last_years_fourth_quarter_is_reminded(outbox, zhang):
     remind("2015-01-05")  # the 2014 plan's Q4 reports are due 2015-01-10
 

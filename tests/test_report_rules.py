@@ -690,12 +690,14 @@ def test_the_default_due_date_is_ten_days_after_the_quarter(plan_2014):
     [
         (datetime.date(2014, 1, 1), 1),
         (datetime.date(2014, 3, 31), 1),
-        (datetime.date(2014, 4, 1), 2),
+        (datetime.date(2014, 4, 10), 1),  # Q1 reports are due on 10 April
+        (datetime.date(2014, 4, 11), 2),
         (datetime.date(2014, 8, 15), 3),
         (datetime.date(2014, 12, 31), 4),
+        (datetime.date(2015, 1, 10), 4),  # Q4 reports are due on 10 January
     ],
 )
-def test_the_default_quarter_is_the_current_one_in_the_plans_year(today, quarter):
+def test_the_default_quarter_is_the_one_being_reported_in_the_plans_year(today, quarter):
     assert Plan(year=2014).default_quarter(today) == quarter
 
 

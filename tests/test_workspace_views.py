@@ -425,7 +425,7 @@ def test_a_stale_save_keeps_the_users_text_and_shows_the_newer_version(client, s
     html = second.content.decode()
     assert "保存未成功:zhang 已于 " in html
     assert (
-        "修改了这份报告(第2版)。下方是最新内容,您填写的内容仍保留在表单中,请核对后重新保存。"
+        "修改了这份报告(第2版)。下方是最新内容,您填写的内容仍保留在表单中(附件需重新选择),请核对后重新保存。"
         in html
     )
     assert '<dd class="pre">张的修改。</dd>' in html  # the newer version
@@ -435,13 +435,6 @@ def test_a_stale_save_keeps_the_users_text_and_shows_the_newer_version(client, s
     assert (report.version, report.done_text, report.updated_by) == (2, "张的修改。", staff)
 
 
-@pytest.mark.xfail(
-    reason=(
-        "BUG: when the newer version is no longer editable (a colleague submitted it), the "
-        "page hides the form although the message says the user's text is kept in it"
-    ),
-    strict=True,
-)
 def test_a_stale_save_keeps_the_users_text_when_the_newer_version_was_submitted(
     client, staff, colleague
 ):

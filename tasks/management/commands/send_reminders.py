@@ -9,15 +9,16 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from departments import roles
-from plan.models import Plan
+from plan.models import Plan, reporting_period
 from tasks import services
 from tasks.models import Reminder
 
 
 class Command(BaseCommand):
     help = (
-        "Emails each office staff member the milestones of the current quarter they have not "
-        "submitted yet or that were returned: one email a person, at most once a day. For cron."
+        "Emails each office staff member the milestones of the reporting quarter (the one just "
+        "ended until its reports are due, then the current one) they have not submitted yet or "
+        "that were returned: one email a person, at most once a day. For cron."
     )
 
     def add_arguments(self, parser):
@@ -34,9 +35,10 @@ class Command(BaseCommand):
             self.remind(today)
 
     def remind(self, today: datetime.date) -> None:
-        plans = list(Plan.objects.filter(year=today.year))
+        year, quarter = reporting_period(today)
+        plans = list(Plan.objects.filter(year=year))
         if not plans:
-            self.stdout.write(f"No plan for {today.year}; nothing to send.")
+            self.stdout.write(f"No plan for {year}; nothing to send.")
             return
         already = set(Reminder.objects.filter(sent_on=today).values_list("user_id", flat=True))
         staff = (
@@ -45,7 +47,6 @@ class Command(BaseCommand):
             .exclude(pk__in=already)
             .order_by("username")
         )
-        quarter = plans[0].default_quarter(today)  # the same for every plan of the year
         sent = 0
         for user in staff:
             lines = []
@@ -66,7 +67,7 @@ class Command(BaseCommand):
                     _("%(name)s,您好:") % {"name": user.get_full_name() or user.username},
                     "",
                     _("以下进度节点%(year)s年第%(quarter)s季度尚未提交或已被退回,请及时填报:")
-                    % {"year": today.year, "quarter": quarter},
+                    % {"year": year, "quarter": quarter},
                     *lines,
                     "",
                     _("截止日期:%(date)s") % {"date": plans[0].report_due(quarter)},
