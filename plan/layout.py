@@ -26,8 +26,8 @@ from .xlsx import FORMULA_PREFIXES, safe
 
 PLAN_HEADERS = ["工作措施", "工作目标", "具体措施", "进度安排", "执行部门", "配合单位", "责任处室"]
 PROGRESS_HEADERS = ["状态", "完成%", "完成情况"]
-PLAN_WIDTHS = [18, 20, 44, 44, 12, 16, 12]
-PROGRESS_WIDTHS = [8, 7, 24]
+PLAN_WIDTHS = [18, 22, 48, 48, 12, 16, 12]
+PROGRESS_WIDTHS = [7, 6, 18]
 FIRST_DATA_ROW = 5
 NUMERALS = "一二三四"
 ENTRY = re.compile(r"^(第[一二三四](?:-{1,2}[一二三四])?(?:季度|阶段))[,、::,](.*)$", re.S)
@@ -170,7 +170,39 @@ def write_measure(sheet, top: int, measure, approved: dict, columns: int) -> int
             cell.alignment = WRAP
             cell.border = BORDER
             cell.font = Font(name=FONT, size=10, bold=c == 1)
+    fit_rows(sheet, top, height, columns)
     return top + height
+
+
+def text_lines(value, width: float) -> int:
+    """How many lines wrapped text needs in a column `width` characters wide (a Chinese
+    character takes two)."""
+    if value is None:
+        return 1
+    units = sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(value))
+    return max(1, -(-units // max(int(width) - 1, 1)))
+
+
+def fit_rows(sheet, top: int, height: int, columns: int) -> None:
+    """Row heights that show all wrapped text: spreadsheet programs do not grow rows for
+    text in merged cells, so the measure's merged cells get their height spread over its rows."""
+    widths = PLAN_WIDTHS + PROGRESS_WIDTHS * 4
+    line = 14  # points per line of 10-point text
+    rows = [
+        max(
+            text_lines(sheet.cell(row=r, column=c).value, widths[c - 1])
+            for c in (3, 4, *range(8, columns + 1))
+        )
+        for r in range(top, top + height)
+    ]
+    merged = max(
+        text_lines(sheet.cell(row=top, column=c).value, widths[c - 1]) for c in (1, 2, 5, 6, 7)
+    )
+    shortfall = merged - sum(rows)
+    if shortfall > 0:
+        rows[-1] += shortfall
+    for offset, lines in enumerate(rows):
+        sheet.row_dimensions[top + offset].height = lines * line + 4
 
 
 # --- Reading -----------------------------------------------------------------------------
