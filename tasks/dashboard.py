@@ -30,6 +30,7 @@ LIGHTS = {
     "unscheduled": _("未排期"),
 }
 STATUS_FILTERS = {
+    "due": _("应完成"),
     "done": _("已完成"),
     "in_progress": _("进行中"),
     "behind": _("滞后"),
@@ -101,10 +102,14 @@ class MilestoneFigure:
     def matches(self, status: str, quarter: int) -> bool:
         if status in LIGHTS:
             return self.light == status
+        if status == "due":
+            return self.due
         if status == "overdue":
             return self.overdue
         if status == "not_reported":
             return self.active_in(quarter) and not self.reported
+        if status == "in_progress":  # as Bucket.in_progress counts them
+            return self.due and self.status in (Status.IN_PROGRESS, Status.NOT_STARTED)
         return self.due and self.status == status
 
     def active_in(self, quarter: int) -> bool:
@@ -349,6 +354,8 @@ def timeliness(figures, plan, quarter, today, office_objects) -> list[OfficeTime
     rows: dict[int, OfficeTimeliness] = {}
     for figure in figures:
         for office in figure.offices:
+            if office.generic:
+                continue  # 相关处室 and the like hold no accounts and report nothing
             office_objects.setdefault(office.pk, office)
             row = rows.setdefault(office.pk, OfficeTimeliness(office, 0, 0, 0, 0))
             if figure.active_in(quarter) and not figure.reported:

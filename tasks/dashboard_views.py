@@ -55,7 +55,7 @@ def _filters(request: HttpRequest) -> tuple[Plan, int, DashboardFilters]:
     services.check_dashboard(request.user)
     picked = request.GET.get("plan", "")
     plans = Plan.objects.all()
-    plan = (plans.filter(pk=picked).first() if picked.isdigit() else None) or plans.first()
+    plan = (plans.filter(pk=picked).first() if picked.isdecimal() else None) or plans.first()
     if plan is None:
         raise PermissionDenied(_("系统中还没有推进计划。"))
     form = DashboardFilters(request.GET, plan)
@@ -98,6 +98,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "base_query": query.urlencode(),
             "statuses": dashboard.STATUS_FILTERS,
             "status": form.value("status"),
+            "status_label": dashboard.STATUS_FILTERS.get(form.value("status") or ""),
             "due_date": plan.report_due(quarter),
         },
     )
