@@ -21,6 +21,11 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect("review-queue")
     if roles.LEADER in held:
         return redirect("dashboard")
+    return latest_plan(request)
+
+
+@require_GET
+def latest_plan(request: HttpRequest) -> HttpResponse:
     plan = Plan.objects.first()
     if plan is None:
         return render(request, "plan/no_plan.html")

@@ -65,13 +65,13 @@ COLUMN = {field: index for index, field in enumerate(FIELDS, start=1)}
 EDITABLE = [field for field, _header, editable in COLUMNS if editable]
 # (least, most) width in characters of each column; the content decides in between.
 WIDTHS = {
-    "key": (8, 8),
+    "key": (10, 10),
     "measure": (16, 30),
     "label": (8, 14),
     "text": (30, 50),
-    "state": (8, 10),
+    "state": (10, 10),
     "status": (10, 10),
-    "percent": (10, 10),
+    "percent": (12, 12),
     "done_text": (40, 50),
     "problems_text": (30, 40),
     "review_comment": (16, 30),
@@ -205,16 +205,10 @@ def build_template(user, plan: Plan, quarter: int) -> Workbook:
     labels = status_labels()
     values = [_values(row, labels) for row in rows]
     widths = []
-    for field in FIELDS:
+    for field, header in zip(FIELDS, headers(), strict=True):
         least, most = WIDTHS[field]
-        longest = max(
-            (
-                _display_width(line)
-                for item in values
-                for line in str(item[field] or "").split("\n")
-            ),
-            default=0,
-        )
+        texts = [header, *(str(item[field] or "") for item in values)]
+        longest = max(_display_width(line) for text in texts for line in text.split("\n"))
         widths.append(min(most, max(least, longest + 2)))
     book = xlsx.new_workbook()
     sheet = xlsx.add_table(
@@ -303,7 +297,7 @@ def _validations(sheet, *, last_row: int, labels: dict[str, str]) -> None:
 class UploadForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("填报表文件"),
-        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),
+        widget=forms.FileInput(attrs={"accept": ".xlsx"}),
     )
 
 
@@ -362,7 +356,7 @@ def check_marker(data: bytes, plan: Plan, quarter: int) -> None:
             if info.file_size > MAX_CORE_XML:
                 return
             core = archive.read(info)
-    except (KeyError, zipfile.BadZipFile):
+    except Exception:  # no core.xml, or one that cannot be read: there is no marker
         return
     found = MARKER_PATTERN.search(core)
     if not found:

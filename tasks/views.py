@@ -21,7 +21,7 @@ def _plan_and_quarter(request: HttpRequest) -> tuple[Plan, int]:
     plan's default) a page shows."""
     plans = Plan.objects.all()
     plan = None
-    if request.GET.get("plan", "").isdigit():
+    if request.GET.get("plan", "").isdecimal():
         plan = plans.filter(pk=request.GET["plan"]).first()
     plan = plan or plans.first()
     if plan is None:
@@ -247,8 +247,9 @@ def offline_upload(request: HttpRequest) -> HttpResponse:
     offline.check_user(request.user)
     plan, quarter = _plan_and_quarter(request)
     errors = []
-    form = offline.UploadForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    posted = request.method == "POST"
+    form = offline.UploadForm(*((request.POST, request.FILES) if posted else ()))
+    if posted and form.is_valid():
         try:
             result = offline.upload(request.user, plan, quarter, form.cleaned_data["file"])
         except offline.ImportFailed as failed:

@@ -28,7 +28,7 @@ def make_user(username: str, role: str, *departments: Department):
     user = get_user_model().objects.create_user(
         username=username, password=PASSWORD, is_staff=role == roles.ADMIN
     )
-    user.groups.add(Group.objects.get(name=role))
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
     for department in departments:
         department.members.add(user)
     return user

@@ -17,6 +17,8 @@ def test_staff_logs_in_and_reads_the_plan(live_server, page, staff):
     page.fill("#id_username", "zhang")
     page.fill("#id_password", PASSWORD)
     page.click("button[type=submit]")
+    assert page.locator("h1").inner_text() == "我的工作"  # office staff land on their work
+    page.get_by_role("link", name="推进计划", exact=True).click()
     page.wait_for_selector("table.plan-table")
     assert page.locator("h1").inner_text() == "重庆市2014年专利事业发展战略推进计划"
     assert page.locator("tr.measure-row").count() == 18

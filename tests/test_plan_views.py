@@ -143,7 +143,8 @@ def test_demo_users_cover_every_role_and_office(client, plan_2014, settings, cap
     call_command("create_demo_users", password=PASSWORD)
     out = capsys.readouterr().out
     assert "zhuanli" in out and PASSWORD in out
-    assert client.login(username="zhuanli", password=PASSWORD)
+    response = client.post(reverse("login"), {"username": "zhuanli", "password": PASSWORD})
+    assert response.status_code == 302
     call_command("create_demo_users")
     assert PASSWORD not in capsys.readouterr().out  # printed once only
     from django.contrib.auth import get_user_model

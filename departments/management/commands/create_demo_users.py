@@ -41,7 +41,7 @@ class Command(BaseCommand):
         if not settings.DEBUG:
             raise CommandError("create_demo_users is refused when DEBUG is off (DJANGO_DEBUG).")
         User = get_user_model()
-        groups = {name: Group.objects.get(name=name) for name in roles.ALL}
+        groups = {name: Group.objects.get_or_create(name=name)[0] for name in roles.ALL}
         accounts = [
             (office_username(office), roles.STAFF, office)
             for office in Department.objects.filter(kind=Department.Kind.OFFICE, generic=False)

@@ -1,0 +1,90 @@
+"""Deployment checks, login throttling and the Content-Security-Policy."""
+
+import os
+import secrets
+import subprocess
+import sys
+
+from django.conf import settings
+from django.urls import reverse
+
+from .conftest import PASSWORD
+
+
+def test_check_deploy_is_clean_in_production_mode():
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "plan.example.gov.cn",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_mode_refuses_to_start_without_a_secret_key():
+    env = {**os.environ, "DJANGO_DEBUG": "false", "DJANGO_SECRET_KEY": ""}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY must be set" in result.stderr
+
+
+def test_a_bad_boolean_setting_fails_loudly():
+    env = {**os.environ, "DJANGO_DEBUG": "maybe"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "DJANGO_DEBUG must be true or false" in result.stderr
+
+
+def test_repeated_wrong_passwords_lock_the_login(client, staff):
+    for _attempt in range(settings.AXES_FAILURE_LIMIT - 1):
+        response = client.post(reverse("login"), {"username": "zhang", "password": "wrong"})
+        assert response.status_code == 200
+        assert "请输入一个正确的" in response.content.decode()
+    response = client.post(reverse("login"), {"username": "zhang", "password": "wrong"})
+    assert response.status_code == 429
+    response = client.post(reverse("login"), {"username": "zhang", "password": PASSWORD})
+    assert response.status_code == 429
+    assert "登录失败次数过多" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_successful_login_clears_earlier_failures(client, staff):
+    for _attempt in range(settings.AXES_FAILURE_LIMIT - 1):
+        client.post(reverse("login"), {"username": "zhang", "password": "wrong"})
+    assert (
+        client.post(reverse("login"), {"username": "zhang", "password": PASSWORD}).status_code
+        == 302
+    )
+
+
+def test_pages_carry_a_content_security_policy_without_inline_scripts(client, staff):
+    client.force_login(staff)
+    response = client.get(reverse("my-work"))
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "frame-ancestors 'none'" in policy
+    html = response.content.decode()
+    assert "onchange=" not in html and "onclick=" not in html
+    assert response.headers["X-Frame-Options"] == "DENY"
