@@ -9,4 +9,5 @@ def roles(request):
         "is_reviewer": role_names.REVIEWER in held,
         "is_leader": role_names.LEADER in held,
         "is_admin_role": role_names.ADMIN in held,
+        "is_unit_role": role_names.UNIT in held,
     }

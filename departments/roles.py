@@ -1,4 +1,4 @@
-"""The four roles of Plan Tracker, kept as Django groups (created by a data migration)."""
+"""The roles of Plan Tracker, kept as Django groups (created by a data migration)."""
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
@@ -6,7 +6,8 @@ STAFF = "处室人员"
 REVIEWER = "审核人"
 LEADER = "领导"
 ADMIN = "管理员"
-ALL = (STAFF, REVIEWER, LEADER, ADMIN)
+UNIT = "配合单位人员"
+ALL = (STAFF, REVIEWER, LEADER, ADMIN, UNIT)
 
 
 def roles_of(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:

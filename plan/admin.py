@@ -29,6 +29,7 @@ class CopyPlanForm(forms.Form):
 @admin.register(Plan)
 class PlanAdmin(admin.ModelAdmin):
     list_display = ["title", "year", "issuer", "issued_on", "published"]
+    list_editable = ["published"]
     list_filter = ["year", "published"]
     search_fields = ["title"]
     inlines = [WorkAreaInline]

@@ -17,6 +17,8 @@ def home(request: HttpRequest) -> HttpResponse:
     held = roles.roles_of(request.user)
     if roles.STAFF in held:
         return redirect("my-work")
+    if roles.UNIT in held:
+        return redirect("unit-work")
     if roles.REVIEWER in held:
         return redirect("review-queue")
     if roles.LEADER in held:

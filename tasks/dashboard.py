@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from departments.models import Department
 from plan.models import Plan
 
-from .models import Measure, Milestone, ProgressReport
+from .models import Contribution, Measure, Milestone, ProgressReport
 
 Status = ProgressReport.Status
 State = ProgressReport.State
@@ -385,3 +385,86 @@ def measure_grid(measure: Measure, quarter: int, today: datetime.date):
     for figure, at_quarter in zip(figures, judged, strict=True):
         at_quarter.cells = figure.cells
     return judged
+
+
+@dataclass
+class UnitContributions:
+    unit: Department
+    due: int  # milestones of the quarter whose measures name the unit
+    made: int  # contributions it made for them
+    late: int  # made after the due date, or still missing after it
+
+
+def unit_contributions(plan: Plan, quarter: int, today: datetime.date) -> list[UnitContributions]:
+    """Per cooperating unit: contributions due this quarter, made and late. Two queries."""
+    milestones = (
+        Milestone.objects.scheduled_in(quarter)
+        .filter(measure__work_area__plan=plan)
+        .prefetch_related(
+            Prefetch(
+                "measure__cooperating_units",
+                queryset=Department.objects.filter(generic=False).order_by("order", "name"),
+            )
+        )
+        .select_related("measure")
+    )
+    made = {
+        (c.milestone_id, c.unit_id): c
+        for c in Contribution.objects.filter(
+            milestone__measure__work_area__plan=plan, quarter=quarter
+        )
+    }
+    due_date = plan.report_due(quarter)
+    rows: dict[int, UnitContributions] = {}
+    for milestone in milestones:
+        for unit in milestone.measure.cooperating_units.all():
+            row = rows.setdefault(unit.pk, UnitContributions(unit, 0, 0, 0))
+            row.due += 1
+            contribution = made.get((milestone.pk, unit.pk))
+            if contribution:
+                row.made += 1
+                submitted = timezone.localtime(contribution.first_submitted_at).date()
+                row.late += submitted > due_date
+            else:
+                row.late += today > due_date
+    return sorted(rows.values(), key=lambda r: (r.unit.order, r.unit.name))
+
+
+CHANGE_KINDS = {
+    "newly_done": _("新完成"),
+    "newly_behind": _("新滞后"),
+    "newly_overdue": _("新逾期"),
+    "moved": _("有变化"),
+}
+
+
+@dataclass
+class Change:
+    before: MilestoneFigure
+    after: MilestoneFigure
+    kinds: list[str]
+
+    @property
+    def labels(self) -> list[str]:
+        return [str(CHANGE_KINDS[kind]) for kind in self.kinds]
+
+
+def changes(plan: Plan, earlier: int, later: int, today: datetime.date) -> list[Change]:
+    """What changed between two reporting quarters: milestones newly done, newly behind or
+    overdue, and those whose approved status or percent moved. Three queries."""
+    after = load_figures(plan, later, today)
+    before = refigure(after, plan, earlier, today)
+    result = []
+    for old, new in zip(before, after, strict=True):
+        kinds = []
+        if new.done and not old.done:
+            kinds.append("newly_done")
+        if new.status == Status.BEHIND and old.status != Status.BEHIND:
+            kinds.append("newly_behind")
+        if new.overdue and not old.overdue:
+            kinds.append("newly_overdue")
+        if not kinds and (new.status, new.percent) != (old.status, old.percent):
+            kinds.append("moved")
+        if kinds:
+            result.append(Change(old, new, kinds))
+    return result

@@ -99,6 +99,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "statuses": dashboard.STATUS_FILTERS,
             "status": form.value("status"),
             "status_label": dashboard.STATUS_FILTERS.get(form.value("status") or ""),
+            "units": dashboard.unit_contributions(plan, quarter, timezone.localdate()),
             "due_date": plan.report_due(quarter),
         },
     )
@@ -201,6 +202,23 @@ def overview_xlsx(request: HttpRequest) -> HttpResponse:
         ],
         [20, 28, 12, 50, 16, 8, 30, 10, 10, 10],
     )
+    if quarter > 1:
+        xlsx.add_table(
+            book,
+            _("较上季度变化"),
+            [
+                _("变化"),
+                _("工作措施"),
+                _("时间"),
+                _("责任处室"),
+                _("上季度状态"),
+                _("上季度完成(%)"),
+                _("本季度状态"),
+                _("本季度完成(%)"),
+            ],
+            change_rows(dashboard.changes(plan, quarter - 1, quarter, timezone.localdate())),
+            [14, 30, 12, 16, 12, 12, 12, 12],
+        )
     return xlsx.response(book, f"dashboard-{plan.year}-q{quarter}.xlsx")
 
 
@@ -228,3 +246,44 @@ def measure_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "figures": dashboard.measure_grid(measure, quarter, timezone.localdate()),
         },
     )
+
+
+@require_GET
+def changes(request: HttpRequest) -> HttpResponse:
+    """What changed between two reporting quarters (?from=&to=), for leaders."""
+    plan, quarter, form = _filters(request)
+    later = _quarter_param(request, "to", quarter)
+    earlier = _quarter_param(request, "from", max(later - 1, 1))
+    earlier = min(earlier, later)
+    return render(
+        request,
+        "tasks/dashboard_changes.html",
+        {
+            "plan": plan,
+            "earlier": earlier,
+            "later": later,
+            "quarters": QUARTER_CHOICES,
+            "changes": dashboard.changes(plan, earlier, later, timezone.localdate()),
+        },
+    )
+
+
+def _quarter_param(request: HttpRequest, name: str, default: int) -> int:
+    value = request.GET.get(name, "")
+    return int(value) if value in ("1", "2", "3", "4") else default
+
+
+def change_rows(items):
+    return [
+        (
+            "、".join(c.labels),
+            f"{c.after.milestone.measure.number}.{c.after.milestone.measure.title}",
+            c.after.milestone.label,
+            "、".join(o.name for o in c.after.offices),
+            c.before.approved.get_status_display() if c.before.approved else "",
+            c.before.percent,
+            c.after.approved.get_status_display() if c.after.approved else "",
+            c.after.percent,
+        )
+        for c in items
+    ]

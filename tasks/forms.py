@@ -102,3 +102,23 @@ class QuarterForm(forms.Form):
     quarter = forms.TypedChoiceField(
         label=_("季度"), coerce=int, choices=[(q, q) for q in (1, 2, 3, 4)], required=False
     )
+
+
+class ContributionForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    text = forms.CharField(
+        label=_("工作情况"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={"required": _("请填写工作情况。")},
+    )
+    figures = forms.CharField(
+        label=_("相关数据"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("如培训人次、资金金额、企业数量等。"),
+    )
+    files = EvidenceField(
+        label=_("佐证材料"),
+        required=False,
+        help_text=_("可上传多个文件:pdf、doc、docx、xls、xlsx、jpg、png。"),
+    )

@@ -278,18 +278,15 @@ class ReportVersion(models.Model):
         ]
 
 
-def evidence_path(instance: "Evidence", filename: str) -> str:
+def evidence_path(instance: "StoredFile", filename: str) -> str:
     suffix = Path(filename).suffix.lower()
-    return f"evidence/{instance.report.milestone_id}/{uuid.uuid4().hex}{suffix}"
+    return f"evidence/{instance.milestone_id}/{uuid.uuid4().hex}{suffix}"
 
 
-class Evidence(models.Model):
-    """A 佐证材料 file. Stored under MEDIA_ROOT, served only through a view that checks
-    permission; kept for good once uploaded."""
+class StoredFile(models.Model):
+    """An uploaded file: stored under MEDIA_ROOT with a random name, served only through a
+    view that checks permission, kept for good once uploaded."""
 
-    report = models.ForeignKey(
-        ProgressReport, verbose_name=_("报告"), on_delete=models.CASCADE, related_name="evidence"
-    )
     file = models.FileField(_("文件"), upload_to=evidence_path, max_length=200)
     name = models.CharField(_("文件名"), max_length=200)
     size = models.PositiveIntegerField(_("大小(字节)"))
@@ -300,6 +297,20 @@ class Evidence(models.Model):
         related_name="+",
     )
     uploaded_at = models.DateTimeField(_("上传时间"))
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Evidence(StoredFile):
+    """A 佐证材料 file of an office's report."""
+
+    report = models.ForeignKey(
+        ProgressReport, verbose_name=_("报告"), on_delete=models.CASCADE, related_name="evidence"
+    )
     version = models.PositiveIntegerField(_("上传时的报告版本"))
 
     class Meta:
@@ -307,8 +318,67 @@ class Evidence(models.Model):
         verbose_name_plural = _("佐证材料")
         ordering = ["report", "uploaded_at", "pk"]
 
+    @property
+    def milestone_id(self) -> int:
+        return self.report.milestone_id
+
+
+class Contribution(models.Model):
+    """What a cooperating unit (配合单位) did for a milestone in a quarter. The responsible
+    office sees it beside its own report and may quote it; other units never see it."""
+
+    milestone = models.ForeignKey(
+        Milestone,
+        verbose_name=_("进度节点"),
+        on_delete=models.PROTECT,
+        related_name="contributions",
+    )
+    quarter = models.PositiveSmallIntegerField(_("季度"), choices=QUARTER_CHOICES)
+    unit = models.ForeignKey(
+        "departments.Department",
+        verbose_name=_("配合单位"),
+        on_delete=models.PROTECT,
+        related_name="contributions",
+    )
+    text = models.TextField(_("工作情况"))
+    figures = models.TextField(_("相关数据"), blank=True)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("填报人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    first_submitted_at = models.DateTimeField(_("首次提交时间"))
+    updated_at = models.DateTimeField(_("最后修改时间"))
+
+    class Meta:
+        verbose_name = _("配合单位工作情况")
+        verbose_name_plural = _("配合单位工作情况")
+        ordering = ["milestone", "quarter", "unit"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["milestone", "quarter", "unit"], name="contribution_unique_unit"
+            )
+        ]
+
     def __str__(self) -> str:
-        return self.name
+        return f"{self.unit} · {self.milestone} · {self.get_quarter_display()}"
+
+
+class ContributionFile(StoredFile):
+    contribution = models.ForeignKey(
+        Contribution, verbose_name=_("工作情况"), on_delete=models.CASCADE, related_name="files"
+    )
+
+    class Meta:
+        verbose_name = _("配合单位佐证材料")
+        verbose_name_plural = _("配合单位佐证材料")
+        ordering = ["contribution", "uploaded_at", "pk"]
+
+    @property
+    def milestone_id(self) -> int:
+        return self.contribution.milestone_id
 
 
 class Reminder(models.Model):

@@ -18,7 +18,14 @@ from departments import roles
 from departments.roles import roles_of
 from plan.models import Plan
 
-from .models import Evidence, Milestone, ProgressReport, ReportVersion
+from .models import (
+    Contribution,
+    ContributionFile,
+    Evidence,
+    Milestone,
+    ProgressReport,
+    ReportVersion,
+)
 
 State = ProgressReport.State
 
@@ -259,3 +266,123 @@ def workspace(user, plan: Plan, quarter: int, today: datetime.date) -> list[Meas
 def pending_rows(groups: list[MeasureGroup]) -> list[WorkRow]:
     """What a reminder lists: milestones not submitted yet (none or a draft), or returned."""
     return [row for group in groups for row in group.rows if row.pending]
+
+
+# --- Cooperating units' contributions ---------------------------------------------------
+
+
+def contributing_unit(user, milestone: Milestone):
+    """The cooperating unit through which `user` may contribute to `milestone`, or None."""
+    if not user.is_authenticated or roles.UNIT not in roles_of(user):
+        return None
+    mine = office_ids(user)
+    return next((u for u in milestone.measure.cooperating_units.all() if u.pk in mine), None)
+
+
+def check_contribute(user, milestone: Milestone):
+    unit = contributing_unit(user, milestone)
+    if unit is None:
+        raise PermissionDenied(_("您所在的单位不是该工作措施的配合单位。"))
+    return unit
+
+
+def may_read_contribution(user, contribution: Contribution) -> bool:
+    """The unit itself, the responsible office, reviewers, leaders and admins; never
+    another cooperating unit."""
+    if contribution.unit_id in office_ids(user) and roles.UNIT in roles_of(user):
+        return True
+    return may_read_report(user, contribution.milestone)
+
+
+@transaction.atomic
+def save_contribution(
+    *,
+    user,
+    milestone: Milestone,
+    quarter: int,
+    base_version: int,
+    text: str,
+    figures: str,
+    files: Iterable[UploadedFile] = (),
+) -> Contribution:
+    """A cooperating unit submits (or corrects) what it did for a milestone in a quarter.
+    Closed once the responsible office's report for that quarter is approved."""
+    unit = check_contribute(user, milestone)
+    if quarter not in milestone.quarters:
+        raise ValidationError(_("该进度节点在这个季度没有安排。"))
+    if ProgressReport.objects.filter(
+        milestone=milestone, quarter=quarter, state=State.APPROVED
+    ).exists():
+        raise ValidationError(_("责任处室本季度的报告已审核通过,不能再修改配合情况。"))
+    if not text.strip():
+        raise ValidationError({"text": _("请填写工作情况。")})
+    now = timezone.now()
+    contribution = (
+        Contribution.objects.select_for_update()
+        .filter(milestone=milestone, quarter=quarter, unit=unit)
+        .first()
+    )
+    if contribution is None:
+        if base_version != 0:
+            raise ValidationError(_("配合情况已不存在,请刷新页面。"))
+        contribution = Contribution(
+            milestone=milestone, quarter=quarter, unit=unit, version=0, first_submitted_at=now
+        )
+    elif contribution.version != base_version:
+        raise StaleEdit(contribution)
+    contribution.text, contribution.figures = text.strip(), figures.strip()
+    contribution.submitted_by, contribution.updated_at = user, now
+    contribution.version += 1
+    try:
+        with transaction.atomic():
+            contribution.save()
+    except IntegrityError:
+        raise StaleEdit(
+            Contribution.objects.get(milestone=milestone, quarter=quarter, unit=unit)
+        ) from None
+    for upload in files:
+        ContributionFile.objects.create(
+            contribution=contribution,
+            file=upload,
+            name=upload.name[:200],
+            size=upload.size,
+            uploaded_by=user,
+            uploaded_at=now,
+        )
+    return contribution
+
+
+@dataclass
+class UnitRow:
+    milestone: Milestone
+    contribution: Contribution | None
+    approved: bool  # the office's report is approved: the contribution is closed
+    late: bool
+
+
+def unit_workspace(user, plan: Plan, quarter: int, today: datetime.date) -> list[UnitRow]:
+    """The milestones of `quarter` whose measures name one of the user's units as
+    cooperating, with the unit's contribution. Three queries."""
+    units = office_ids(user)
+    milestones = list(
+        Milestone.objects.scheduled_in(quarter)
+        .filter(measure__work_area__plan=plan, measure__cooperating_units__in=units)
+        .distinct()
+        .select_related("measure__work_area")
+        .order_by("measure__work_area__order", "measure__number", "order")
+    )
+    mine = {
+        c.milestone_id: c
+        for c in Contribution.objects.filter(
+            milestone__in=milestones, quarter=quarter, unit__in=units
+        )
+    }
+    approved = set(
+        ProgressReport.objects.filter(
+            milestone__in=milestones, quarter=quarter, state=State.APPROVED
+        ).values_list("milestone_id", flat=True)
+    )
+    late = today > plan.report_due(quarter)
+    return [
+        UnitRow(m, mine.get(m.pk), m.pk in approved, late and m.pk not in mine) for m in milestones
+    ]

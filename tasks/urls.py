@@ -1,8 +1,19 @@
 from django.urls import path
 
-from . import dashboard_views, views
+from . import cooperation_views, dashboard_views, public_views, views
 
 urlpatterns = [
+    path("public/", public_views.public_index, name="public-index"),
+    path("public/plans/<int:pk>/", public_views.public_plan, name="public-plan"),
+    path("cooperation/", cooperation_views.unit_work, name="unit-work"),
+    path(
+        "cooperation/milestones/<int:milestone_id>/q<int:quarter>/",
+        cooperation_views.contribution_edit,
+        name="contribution-edit",
+    ),
+    path(
+        "cooperation/files/<int:pk>/", cooperation_views.contribution_file, name="contribution-file"
+    ),
     path("work/", views.my_work, name="my-work"),
     path(
         "work/milestones/<int:milestone_id>/q<int:quarter>/",
@@ -15,6 +26,7 @@ urlpatterns = [
     path("reports/<int:pk>/review/", views.report_review, name="report-review"),
     path("review/", views.review_queue, name="review-queue"),
     path("dashboard/", dashboard_views.overview, name="dashboard"),
+    path("dashboard/changes/", dashboard_views.changes, name="dashboard-changes"),
     path("dashboard/overview.xlsx", dashboard_views.overview_xlsx, name="dashboard-xlsx"),
     path("dashboard/measures/<int:pk>/", dashboard_views.measure_detail, name="dashboard-measure"),
     path("evidence/<int:pk>/", views.evidence_download, name="evidence-download"),

@@ -13,7 +13,7 @@ from plan.models import QUARTER_CHOICES, Plan
 
 from . import offline, services
 from .forms import QuarterForm, ReportForm, ReviewForm
-from .models import Evidence, Measure, Milestone, ProgressReport
+from .models import Contribution, Evidence, Measure, Milestone, ProgressReport
 
 
 def _plan_and_quarter(request: HttpRequest) -> tuple[Plan, int]:
@@ -33,7 +33,7 @@ def _plan_and_quarter(request: HttpRequest) -> tuple[Plan, int]:
 
 def _milestone(pk: int) -> Milestone:
     measures = Measure.objects.select_related("work_area__plan").prefetch_related(
-        "responsible_offices"
+        "responsible_offices", "cooperating_units"
     )
     return get_object_or_404(
         Milestone.objects.prefetch_related(Prefetch("measure", queryset=measures)), pk=pk
@@ -120,8 +120,18 @@ def report_edit(request: HttpRequest, milestone_id: int, quarter: int) -> HttpRe
             "newer": newer,
             "form": form,
             "evidence": report.evidence.all() if report else [],
+            "contributions": _contributions(milestone, quarter),
             "max_bytes": settings.EVIDENCE_MAX_BYTES,
         },
+    )
+
+
+def _contributions(milestone: Milestone, quarter: int):
+    """The cooperating units' contributions, shown beside the office's report."""
+    return (
+        Contribution.objects.filter(milestone=milestone, quarter=quarter)
+        .select_related("unit", "submitted_by")
+        .prefetch_related("files")
     )
 
 
@@ -173,6 +183,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "milestone": milestone,
             "versions": versions,
             "evidence": evidence,
+            "contributions": _contributions(milestone, report.quarter),
             "may_write": services.may_write_report(request.user, milestone) and report.editable,
             "review_form": ReviewForm(initial={"version": report.version})
             if services.may_review(request.user) and report.state == report.State.SUBMITTED

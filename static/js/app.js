@@ -6,5 +6,12 @@ document.addEventListener("change", (event) => {
   if (field.matches("[data-navigate]")) window.location = field.value;
 });
 document.addEventListener("click", (event) => {
-  if (event.target.matches("[data-print]")) window.print();
+  const button = event.target;
+  if (button.matches("[data-print]")) window.print();
+  if (button.matches("[data-quote]")) {
+    // Quote a cooperating unit's contribution into the office's report.
+    const field = document.getElementById(button.dataset.target);
+    field.value = (field.value ? field.value + "\n" : "") + button.dataset.quote;
+    field.focus();
+  }
 });

@@ -18,6 +18,8 @@ OFFICE_USERNAMES = {
     "办公室": "bangongshi",
     "重庆知识产权信息中心": "xinxi",
     "保护协调处": "baohu",
+    "各区县(自治县)知识产权局": "quxian",
+    "国家知识产权培训基地": "peixun",
 }
 
 
@@ -27,8 +29,9 @@ def office_username(office: Department) -> str:
 
 class Command(BaseCommand):
     help = (
-        "Creates demo accounts: one office staff account per responsible office, a reviewer, "
-        "a leader and an admin. Passwords are printed once. Refused when DEBUG is off."
+        "Creates demo accounts: one office staff account per responsible office, one account "
+        "per cooperating unit, a reviewer, a leader and an admin. Passwords are printed once. "
+        "Refused when DEBUG is off."
     )
 
     def add_arguments(self, parser):
@@ -45,6 +48,10 @@ class Command(BaseCommand):
         accounts = [
             (office_username(office), roles.STAFF, office)
             for office in Department.objects.filter(kind=Department.Kind.OFFICE, generic=False)
+        ]
+        accounts += [
+            (office_username(unit), roles.UNIT, unit)
+            for unit in Department.objects.filter(kind=Department.Kind.UNIT, generic=False)
         ]
         accounts += [
             ("reviewer", roles.REVIEWER, None),
