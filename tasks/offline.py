@@ -371,9 +371,13 @@ def check_marker(data: bytes, plan: Plan, quarter: int) -> None:
             "请在本页选择对应的季度,或下载%(chosen)s的填报表重新填写。"
         )
         % {
-            "file": f"{other.year if other else '?'}年"
-            + (quarter_label(file_quarter) if file_quarter in (1, 2, 3, 4) else "?"),
-            "chosen": f"{plan.year}年{quarter_label(quarter)}",
+            "file": _("%(year)s年%(quarter)s")
+            % {
+                "year": other.year if other else "?",
+                "quarter": quarter_label(file_quarter) if file_quarter in (1, 2, 3, 4) else "?",
+            },
+            "chosen": _("%(year)s年%(quarter)s")
+            % {"year": plan.year, "quarter": quarter_label(quarter)},
         }
     )
 
