@@ -5,10 +5,12 @@ from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from .models import Department
+from .resources import AdminImportExportMixin, DepartmentResource
 
 
 @admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
+class DepartmentAdmin(AdminImportExportMixin, admin.ModelAdmin):
+    resource_classes = [DepartmentResource]
     list_display = ["name", "kind", "generic", "order", "member_count"]
     list_filter = ["kind", "generic"]
     search_fields = ["name", "aliases"]

@@ -1,9 +1,11 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from departments.resources import AdminImportExportMixin
 from plan.models import QUARTER_CHOICES
 
 from .models import Action, Evidence, Measure, Milestone, ProgressReport, Reminder, ReportVersion
+from .resources import ActionResource, MeasureResource, MilestoneResource, ProgressReportResource
 
 
 class QuarterFilter(admin.SimpleListFilter):
@@ -34,7 +36,8 @@ class MilestoneInline(admin.TabularInline):
 
 
 @admin.register(Measure)
-class MeasureAdmin(admin.ModelAdmin):
+class MeasureAdmin(AdminImportExportMixin, admin.ModelAdmin):
+    resource_classes = [MeasureResource]
     list_display = ["number", "title", "work_area", "executing_department", "offices"]
     list_display_links = ["number", "title"]
     list_filter = ["work_area__plan", "work_area", "responsible_offices", "cooperating_units"]
@@ -56,7 +59,8 @@ class MeasureAdmin(admin.ModelAdmin):
 
 
 @admin.register(Action)
-class ActionAdmin(admin.ModelAdmin):
+class ActionAdmin(AdminImportExportMixin, admin.ModelAdmin):
+    resource_classes = [ActionResource]
     list_display = ["measure", "number", "text"]
     list_filter = ["measure__work_area__plan", "measure__work_area", "measure__responsible_offices"]
     search_fields = ["text", "measure__title"]
@@ -64,7 +68,8 @@ class ActionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Milestone)
-class MilestoneAdmin(admin.ModelAdmin):
+class MilestoneAdmin(AdminImportExportMixin, admin.ModelAdmin):
+    resource_classes = [MilestoneResource]
     list_display = ["measure", "label", "first_quarter", "last_quarter", "text"]
     list_editable = ["first_quarter", "last_quarter"]
     list_filter = [
@@ -78,8 +83,8 @@ class MilestoneAdmin(admin.ModelAdmin):
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Reports change only through the workspace (tasks.services), which keeps history;
-    the admin shows them."""
+    """Reports change through the workspace (tasks.services) or the admin's Excel import,
+    both of which keep history; the admin's forms only show them."""
 
     def has_add_permission(self, request):
         return False
@@ -114,7 +119,8 @@ class EvidenceInline(admin.TabularInline):
 
 
 @admin.register(ProgressReport)
-class ProgressReportAdmin(ReadOnlyAdmin):
+class ProgressReportAdmin(AdminImportExportMixin, ReadOnlyAdmin):
+    resource_classes = [ProgressReportResource]
     list_display = [
         "milestone",
         "quarter",
