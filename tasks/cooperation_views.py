@@ -15,7 +15,7 @@ from plan.models import QUARTER_CHOICES, Plan
 
 from . import services
 from .forms import ContributionForm
-from .models import Contribution, ContributionFile
+from .models import Contribution, ContributionFile, ProgressReport
 from .views import _milestone, _plan_and_quarter
 
 
@@ -51,7 +51,11 @@ def contribution_edit(request: HttpRequest, milestone_id: int, quarter: int) -> 
     contribution = Contribution.objects.filter(
         milestone=milestone, quarter=quarter, unit=unit
     ).first()
-    if request.method == "POST":
+    closed = ProgressReport.objects.filter(
+        milestone=milestone, quarter=quarter, state=ProgressReport.State.APPROVED
+    ).exists()
+    newer = None
+    if request.method == "POST" and not closed:
         form = ContributionForm(request.POST, request.FILES)
         if form.is_valid():
             data = form.cleaned_data
@@ -66,7 +70,7 @@ def contribution_edit(request: HttpRequest, milestone_id: int, quarter: int) -> 
                     files=data["files"],
                 )
             except services.StaleEdit as stale:
-                contribution = stale.report
+                contribution = newer = stale.report
                 messages.error(
                     request,
                     _("保存未成功:%(user)s 刚修改了本单位的配合情况,请核对最新内容后重新保存。")
@@ -98,6 +102,8 @@ def contribution_edit(request: HttpRequest, milestone_id: int, quarter: int) -> 
             "quarter_label": dict(QUARTER_CHOICES)[quarter],
             "unit": unit,
             "contribution": contribution,
+            "newer": newer,
+            "closed": closed,
             "files": contribution.files.all() if contribution else [],
             "form": form,
             "max_bytes": settings.EVIDENCE_MAX_BYTES,

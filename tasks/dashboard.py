@@ -396,7 +396,7 @@ class UnitContributions:
 
 
 def unit_contributions(plan: Plan, quarter: int, today: datetime.date) -> list[UnitContributions]:
-    """Per cooperating unit: contributions due this quarter, made and late. Two queries."""
+    """Per cooperating unit: contributions due this quarter, made and late. Three queries."""
     milestones = (
         Milestone.objects.scheduled_in(quarter)
         .filter(measure__work_area__plan=plan)
@@ -452,7 +452,11 @@ class Change:
 def changes(plan: Plan, earlier: int, later: int, today: datetime.date) -> list[Change]:
     """What changed between two reporting quarters: milestones newly done, newly behind or
     overdue, and those whose approved status or percent moved. Three queries."""
-    after = load_figures(plan, later, today)
+    return changes_among(load_figures(plan, later, today), plan, earlier, today)
+
+
+def changes_among(after: list[MilestoneFigure], plan, earlier: int, today) -> list[Change]:
+    """The changes of already judged milestones since `earlier`, without a query."""
     before = refigure(after, plan, earlier, today)
     result = []
     for old, new in zip(before, after, strict=True):

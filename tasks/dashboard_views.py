@@ -216,7 +216,9 @@ def overview_xlsx(request: HttpRequest) -> HttpResponse:
                 _("本季度状态"),
                 _("本季度完成(%)"),
             ],
-            change_rows(dashboard.changes(plan, quarter - 1, quarter, timezone.localdate())),
+            change_rows(
+                dashboard.changes_among(data.figures, plan, quarter - 1, timezone.localdate())
+            ),
             [14, 30, 12, 16, 12, 12, 12, 12],
         )
     return xlsx.response(book, f"dashboard-{plan.year}-q{quarter}.xlsx")

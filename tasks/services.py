@@ -272,11 +272,13 @@ def pending_rows(groups: list[MeasureGroup]) -> list[WorkRow]:
 
 
 def contributing_unit(user, milestone: Milestone):
-    """The cooperating unit through which `user` may contribute to `milestone`, or None."""
+    """The cooperating unit through which `user` may contribute to `milestone`, or None.
+    Generic units (有关行业协会 …) stand for many bodies and hold no accounts."""
     if not user.is_authenticated or roles.UNIT not in roles_of(user):
         return None
     mine = office_ids(user)
-    return next((u for u in milestone.measure.cooperating_units.all() if u.pk in mine), None)
+    units = milestone.measure.cooperating_units.all()
+    return next((u for u in units if u.pk in mine and not u.generic), None)
 
 
 def check_contribute(user, milestone: Milestone):

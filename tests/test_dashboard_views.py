@@ -24,7 +24,7 @@ from . import builders
 from .test_plan_views import enlarge
 
 DASHBOARD_PAGES = ["dashboard", "dashboard-xlsx", "dashboard-measure"]
-SHEETS = ["总览", "按工作领域", "按责任处室", "季度趋势", "填报及时性", "进度节点"]
+SHEETS = ["总览", "按工作领域", "按责任处室", "季度趋势", "填报及时性", "进度节点", "较上季度变化"]
 
 
 def milestone_2014(measure: int, order: int) -> Milestone:
@@ -425,8 +425,9 @@ def test_the_due_figure_links_to_the_due_milestones(client, leader, second_quart
 # its work areas and offices (the filters' choices), then tasks.dashboard's three: milestones
 # with measures and work areas, their responsible offices, their reports up to the quarter.
 XLSX_QUERIES = 10
-# the same, and the plans for the plan selector.
-OVERVIEW_QUERIES = 11
+# the same, the plans for the plan selector, and the cooperating units' table: milestones of
+# the quarter, their measures' cooperating units, the quarter's contributions.
+OVERVIEW_QUERIES = 14
 # session, user, roles, the measure with its plan, its actions, its offices, the work areas
 # and offices (the filters' choices), then the dashboard's three for the measure's milestones.
 MEASURE_QUERIES = 11

@@ -617,16 +617,17 @@ def test_report_form_queries_do_not_grow_with_the_plan_or_the_history(
     target = milestone(7, 4)
     write(staff, target, 4, files=[pdf()])
     client.force_login(staff)
-    # session, user, milestone, its measure (with work area and plan), the measure's offices,
-    # roles, the user's offices, the report, its evidence
-    with django_assert_max_num_queries(9):
+    # session, user, milestone, its measure (with work area and plan), the measure's offices
+    # and cooperating units, roles, the user's offices, the report, its evidence, the
+    # cooperating units' contributions (and their files, when there are any)
+    with django_assert_max_num_queries(12):
         client.get(edit_url(target, 4))
     enlarge(plan_2014, 20)
     add_reports_to_every_milestone(plan_2014, 4, staff)
     for round_ in range(5):
         report = ProgressReport.objects.get(milestone=target, quarter=4)
         write(staff, target, 4, base_version=report.version, files=[pdf(f"材料{round_}.pdf")])
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(12):
         response = client.get(edit_url(target, 4))
     assert len(response.context["evidence"]) == 6
 
@@ -637,13 +638,14 @@ def test_report_page_queries_do_not_grow_with_the_plan_or_the_history(
     small = submitted(staff, milestone(7, 4), 4)
     client.force_login(reviewer)
     # session, user, report with its author, milestone, its measure (with work area and plan),
-    # the measure's offices, roles, evidence with uploaders, versions with their authors
-    with django_assert_max_num_queries(9):
+    # the measure's offices and cooperating units, roles, evidence with uploaders, versions
+    # with their authors, the cooperating units' contributions (and their files, if any)
+    with django_assert_max_num_queries(12):
         client.get(reverse("report-detail", args=[small.pk]))
     large = a_long_history(staff, reviewer, milestone(8, 4), 4)
     enlarge(plan_2014, 20)
     add_reports_to_every_milestone(plan_2014, 4, staff)
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(12):
         response = client.get(reverse("report-detail", args=[large.pk]))
     assert len(response.context["versions"]) == 12
     assert len(response.context["evidence"]) == 5
