@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
@@ -224,16 +225,27 @@ def report_review(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("review-queue")
 
 
+REVIEW_PAGE_SIZE = 50
+
+
 @require_GET
 def review_queue(request: HttpRequest) -> HttpResponse:
     if not services.may_review(request.user):
         raise PermissionDenied(_("您无权审核报告。"))
+    plan, _quarter = _plan_and_quarter(request)
     reports = (
-        ProgressReport.objects.filter(state=ProgressReport.State.SUBMITTED)
-        .select_related("milestone__measure__work_area__plan", "updated_by")
-        .order_by("updated_at")
+        ProgressReport.objects.filter(
+            state=ProgressReport.State.SUBMITTED, milestone__measure__work_area__plan=plan
+        )
+        .select_related("milestone__measure", "updated_by")
+        .order_by("updated_at", "pk")
     )
-    return render(request, "tasks/review_queue.html", {"reports": reports})
+    page = Paginator(reports, REVIEW_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "tasks/review_queue.html",
+        {"plan": plan, "plans": Plan.objects.all(), "page": page, "reports": page.object_list},
+    )
 
 
 @require_GET

@@ -656,13 +656,18 @@ def test_review_queue_queries_do_not_grow_with_the_plan(
 ):
     submitted(staff, milestone(7, 4), 4)
     client.force_login(reviewer)
-    # session, user, roles, submitted reports with milestone, measure, work area, plan, author
-    with django_assert_max_num_queries(4):
+    # session, user, roles, the plan, the plans for the selector, the count of waiting
+    # reports, one page of them with milestone, measure and author
+    with django_assert_max_num_queries(7):
         small = client.get(reverse("review-queue"))
     enlarge(plan_2014, 20)
     add_reports_to_every_milestone(plan_2014, 4, staff)
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(7):
         large = client.get(reverse("review-queue"))
     assert small.content.decode().count("review-row") == 1
     waiting = ProgressReport.objects.filter(state=State.SUBMITTED).count()
-    assert large.content.decode().count("review-row") == waiting > 20
+    assert waiting > 50
+    assert large.content.decode().count("review-row") == 50  # one page
+    assert f"共 {waiting} 份待审核" in large.content.decode()
+    last = client.get(reverse("review-queue"), {"page": (waiting + 49) // 50})
+    assert last.content.decode().count("review-row") == waiting - 50 * ((waiting - 1) // 50)
