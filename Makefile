@@ -51,5 +51,34 @@ lint: install
 	$(PY) manage.py makemigrations --check --dry-run
 
 messages: install
-	$(PY) manage.py makemessages -l en --ignore=.venv
+	$(PY) manage.py makemessages -l en --ignore=.venv --ignore=tests --ignore=staticfiles
 	$(PY) manage.py compilemessages --ignore=.venv
+
+# --- Hardening: backup and restore, load test (docs/deploy.md) ---------------------------
+.PHONY: backup restore loadtest
+BACKUP_DIR ?= backups
+BACKUP_KEEP ?= 0
+LOAD_CLIENTS ?= 24
+LOAD_SECONDS ?= 60
+LOAD_ATTEMPTS ?= 1000
+LOAD_WORKERS ?= 3
+LOAD_JSON ?=
+
+# The database of DATABASE_URL (pg_dump -Fc, or SQLite's online backup) and MEDIA_ROOT, in one
+# file backups/plantracker-<UTC time>.tar.gz; BACKUP_KEEP=N keeps only the newest N.
+# Installs only when there is no .venv yet: on a server (docs/deploy.md) cron never runs pip.
+BACKUP_DEPS := $(if $(wildcard $(PY)),,install)
+backup: $(BACKUP_DEPS)
+	$(PY) scripts/backup.py backup --dir $(BACKUP_DIR) --keep $(BACKUP_KEEP)
+
+# make restore FILE=backups/plantracker-….tar.gz [YES=1]: replaces the database and MEDIA_ROOT
+# (after a …-pre-restore backup of the current state).
+restore: $(BACKUP_DEPS)
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/plantracker-….tar.gz [YES=1]"; exit 2; }
+	$(PY) scripts/backup.py restore "$(FILE)" $(if $(YES),--yes)
+
+# gunicorn on 127.0.0.1 against a throw-away PostgreSQL database, LOAD_CLIENTS clients editing
+# the same report for at most LOAD_SECONDS; checks that every save is accounted for.
+loadtest: install postgres
+	$(PY) scripts/loadserver.py --clients $(LOAD_CLIENTS) --duration $(LOAD_SECONDS) \
+		--attempts $(LOAD_ATTEMPTS) --workers $(LOAD_WORKERS) $(if $(LOAD_JSON),--json $(LOAD_JSON))

@@ -88,3 +88,19 @@ def test_pages_carry_a_content_security_policy_without_inline_scripts(client, st
     html = response.content.decode()
     assert "onchange=" not in html and "onclick=" not in html
     assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_behind_the_proxy_the_lockout_is_per_real_client_address(client, staff, settings):
+    settings.BEHIND_PROXY = True
+    for _attempt in range(settings.AXES_FAILURE_LIMIT):
+        client.post(
+            reverse("login"),
+            {"username": "zhang", "password": "wrong"},
+            HTTP_X_REAL_IP="203.0.113.7",
+        )
+    from_elsewhere = client.post(
+        reverse("login"),
+        {"username": "zhang", "password": PASSWORD},
+        HTTP_X_REAL_IP="198.51.100.2",
+    )
+    assert from_elsewhere.status_code == 302  # the attacker's address is locked, not the user's
