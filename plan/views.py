@@ -56,3 +56,10 @@ def plan_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     check_dashboard(request.user)
     plan = get_object_or_404(Plan.objects.select_related("issuer"), pk=pk)
     return xlsx.response(export_plan(plan), f"plan-{plan.year}.xlsx")
+
+
+@require_GET
+def ping(request: HttpRequest) -> HttpResponse:
+    """A logged-in session check: 200 "ok" (anonymous users are sent to log in). The load
+    balancer's health check and the benchmark's baseline for a trivial logged-in view."""
+    return HttpResponse("ok", content_type="text/plain")
