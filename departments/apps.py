@@ -6,3 +6,11 @@ class DepartmentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "departments"
     verbose_name = _("部门")
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from .signals import grant_admin_permissions
+
+        # After every app's migration: permissions are created app by app.
+        post_migrate.connect(grant_admin_permissions, dispatch_uid="grant_admin_permissions")

@@ -104,3 +104,28 @@ def test_behind_the_proxy_the_lockout_is_per_real_client_address(client, staff, 
         HTTP_X_REAL_IP="198.51.100.2",
     )
     assert from_elsewhere.status_code == 302  # the attacker's address is locked, not the user's
+
+
+def test_the_admin_group_holds_every_plan_tracker_permission(db):
+    from django.contrib.auth.models import Group, Permission
+
+    group = Group.objects.get(name="管理员")
+    for codename in ["change_milestone", "add_plan", "view_progressreport", "change_user"]:
+        assert group.permissions.filter(codename=codename).exists(), codename
+    assert (
+        group.permissions.count()
+        == Permission.objects.filter(
+            content_type__app_label__in=["departments", "plan", "tasks", "auth", "axes"]
+        ).count()
+    )
+
+
+def test_a_non_superuser_admin_reaches_the_admin_changelists(client, plan_2014):
+    from departments import roles
+
+    from .conftest import make_user
+
+    admin = make_user("clerk", roles.ADMIN)
+    client.force_login(admin)
+    assert client.get(reverse("admin:tasks_milestone_changelist")).status_code == 200
+    assert client.get(reverse("admin:plan_plan_changelist")).status_code == 200
