@@ -603,9 +603,11 @@ class PlanTrackerResource(resources.ModelResource):
         years = set()
         for value in dataset[column]:
             try:
-                years.add(parse_int(value))
+                year = parse_int(value)
             except ValueError:
                 continue
+            if 1 <= year <= 32767:  # what a plan's year can be; others match no plan
+                years.add(year)
         return years
 
     # The columns.

@@ -32,7 +32,7 @@ FIRST_DATA_ROW = 5
 NUMERALS = "一二三四"
 ENTRY = re.compile(r"^(第[一二三四](?:-{1,2}[一二三四])?(?:季度|阶段))[,、::,](.*)$", re.S)
 LABEL_QUARTERS = re.compile(r"^第([一二三四])(?:-{1,2}([一二三四]))?季度$")
-NUMBERED = re.compile(r"^(\d+)\.? ?(.*)$", re.S)
+NUMBERED = re.compile(r"^(\d{1,4})(?!\d)\.? ?(.*)$", re.S)
 AREA = re.compile(r"^\((.+?)\)(.+)$")
 META = re.compile(r"年度:(\d{4});印发单位:([^;]*);印发日期:([\d-]*)")
 
@@ -244,6 +244,17 @@ class ParsedPlan:
         return [measure for _n, _t, measures in self.areas for measure in measures]
 
 
+def limit(text: str, size: int, row: int, column: int) -> str:
+    """`text`, or a SheetError when it is longer than the database holds."""
+    if len(text) > size:
+        raise SheetError(
+            _("内容过长(%(length)s字),最多%(size)s字。") % {"length": len(text), "size": size},
+            row=row,
+            column=column,
+        )
+    return text
+
+
 def parse_plan(data: bytes) -> ParsedPlan:
     """Reads a workbook in the plan's layout; SheetError names the row and column of the
     first cell it cannot understand."""
@@ -265,7 +276,12 @@ def parse_plan(data: bytes) -> ParsedPlan:
         issued_on = datetime.date.fromisoformat(meta[3]) if meta[3] else None
     except ValueError:
         raise SheetError(_("印发日期应为YYYY-MM-DD格式。"), row=2, column=1) from None
-    plan = ParsedPlan(title=title, year=int(meta[1]), issuer=meta[2].strip(), issued_on=issued_on)
+    plan = ParsedPlan(
+        title=limit(title, 200, 1, 1),
+        year=int(meta[1]),
+        issuer=limit(meta[2].strip(), 100, 2, 1),
+        issued_on=issued_on,
+    )
     full_width = {
         rng.min_row for rng in sheet.merged_cells.ranges if rng.min_col == 1 and rng.max_col > 7
     }
@@ -279,7 +295,7 @@ def parse_plan(data: bytes) -> ParsedPlan:
             match = AREA.match(values[0])
             if not match:
                 raise SheetError(_("工作领域应写作“(一)名称”。"), row=number, column=1)
-            plan.areas.append((match[1], match[2], []))
+            plan.areas.append((limit(match[1], 10, number, 1), limit(match[2], 200, number, 1), []))
             measure = None
             continue
         if values[0]:
@@ -293,13 +309,17 @@ def parse_plan(data: bytes) -> ParsedPlan:
                     raise SheetError(
                         _("%(name)s不能为空。") % {"name": name}, row=number, column=column
                     )
+            limit(values[4], 100, number, 5)
+            for column in (6, 7):  # department names
+                for name in split_names(values[column - 1]):
+                    limit(name, 100, number, column)
             measure = ParsedMeasure(
                 row=number,
                 number=int(match[1]),
-                title=match[2].strip(),
+                title=limit(match[2].strip(), 300, number, 1),
                 goal=values[1],
                 executing=values[4],
-                cooperating=values[5],
+                cooperating=limit(values[5], 300, number, 6),
                 responsible=values[6],
             )
             plan.areas[-1][2].append(measure)
@@ -318,7 +338,7 @@ def parse_plan(data: bytes) -> ParsedPlan:
                     row=number,
                     column=4,
                 )
-            measure.milestones.append((match[1], match[2].strip()))
+            measure.milestones.append((limit(match[1], 30, number, 4), match[2].strip()))
     if not plan.measures:
         raise SheetError(_("表格中没有工作措施。"))
     for m in plan.measures:

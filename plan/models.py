@@ -13,6 +13,17 @@ QUARTER_CHOICES = [
 ]
 
 
+class PlanQuerySet(models.QuerySet):
+    def picked(self, value: str | None) -> "Plan | None":
+        """The plan a query string names (?plan=<id>), else the newest; None when there is
+        no plan. A value that is not a plausible id is ignored, not an error."""
+        value = (value or "").strip()
+        chosen = None
+        if value.isdecimal() and len(value) <= 18:
+            chosen = self.filter(pk=int(value)).first()
+        return chosen or self.first()
+
+
 class Plan(models.Model):
     """One year's work plan, e.g. 《重庆市2014年专利事业发展战略推进计划》."""
 
@@ -26,6 +37,8 @@ class Plan(models.Model):
     )
     issued_on = models.DateField(_("印发日期"), null=True, blank=True)
     published = models.BooleanField(_("公开"), default=False)
+
+    objects = PlanQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("推进计划")

@@ -137,7 +137,16 @@ def read_table(
 
 
 def xlsx_rows(sheet):
-    for row in sheet.iter_rows():
+    """The sheet's rows, read lazily: a worksheet whose XML breaks half way is a
+    SheetError too, not a crash."""
+    rows = sheet.iter_rows()
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except Exception:  # noqa: BLE001 - any failure to parse is the file's fault
+            raise SheetError(_("文件已损坏或不是有效的xlsx文件,无法读取。")) from None
         values = []
         for cell in row:
             if cell.data_type == "f" or (isinstance(cell.value, str) and cell.value[:1] == "="):
@@ -162,10 +171,15 @@ def read_csv_rows(data: bytes, max_bytes: int | None = None) -> list[list]:
         raise SheetError(_("无法识别文件编码,请另存为UTF-8编码的CSV文件。"))
     if "\x00" in text:
         raise SheetError(_("文件不是文本格式的CSV文件。"))
-    return [
-        [value if value != "" else None for value in row]
-        for row in csv.reader(io.StringIO(text, newline=""))
-    ]
+    try:
+        return [
+            [value if value != "" else None for value in row]
+            for row in csv.reader(io.StringIO(text, newline=""))
+        ]
+    except csv.Error as error:
+        raise SheetError(
+            _("CSV文件格式有误(%(error)s),请用Excel另存为CSV后再上传。") % {"error": error}
+        ) from None
 
 
 def clean_header(value) -> str:

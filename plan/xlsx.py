@@ -1,6 +1,7 @@
 """Writing Excel workbooks the same careful way everywhere."""
 
 import datetime
+import re
 from collections.abc import Iterable, Sequence
 from io import BytesIO
 
@@ -10,6 +11,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 FORMULA_PREFIXES = ("=", "+", "-", "@")
+# Characters an xlsx file cannot hold: control characters (Word's line break \x0b becomes a
+# newline first) and the non-characters U+FFFE, U+FFFF.
+ILLEGAL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 HEADER_FILL = PatternFill("solid", fgColor="E9EDF2")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -17,10 +21,11 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def safe(value):
     """A cell value a spreadsheet will not run as a formula: text that starts with = + - @
     (or a tab or carriage return) gets a leading apostrophe. Numbers and dates stay as they
-    are; anything else (lazy translations, model objects) becomes text."""
+    are; anything else (lazy translations, model objects) becomes text, without the
+    characters a spreadsheet cannot hold."""
     if value is None or isinstance(value, int | float | datetime.date):
         return value
-    value = str(value)
+    value = ILLEGAL_CHARACTERS.sub("", str(value).replace("\x0b", "\n"))
     if value.startswith((*FORMULA_PREFIXES, "\t", "\r")):
         return "'" + value
     return value

@@ -44,7 +44,7 @@ def unit_work(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def contribution_edit(request: HttpRequest, milestone_id: int, quarter: int) -> HttpResponse:
-    milestone = _milestone(milestone_id)
+    milestone = _milestone(milestone_id, cooperating=True)
     unit = services.check_contribute(request.user, milestone)
     if quarter not in milestone.quarters:
         raise PermissionDenied(_("该进度节点在这个季度没有安排。"))

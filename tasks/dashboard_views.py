@@ -53,9 +53,7 @@ class DashboardFilters(forms.Form):
 
 def _filters(request: HttpRequest) -> tuple[Plan, int, DashboardFilters]:
     services.check_dashboard(request.user)
-    picked = request.GET.get("plan", "")
-    plans = Plan.objects.all()
-    plan = (plans.filter(pk=picked).first() if picked.isdecimal() else None) or plans.first()
+    plan = Plan.objects.picked(request.GET.get("plan"))
     if plan is None:
         raise PermissionDenied(_("系统中还没有推进计划。"))
     form = DashboardFilters(request.GET, plan)

@@ -60,11 +60,23 @@ class EvidenceField(forms.FileField):
         return upload
 
 
+STALE_FORM = _("表单数据不完整或已失效,请刷新页面后重新填写。")
+
+
+def version_field() -> forms.IntegerField:
+    """The version a form was built from, for refusing stale saves."""
+    return forms.IntegerField(
+        widget=forms.HiddenInput,
+        min_value=0,
+        error_messages={key: STALE_FORM for key in ("required", "invalid", "min_value")},
+    )
+
+
 class ReportForm(forms.Form):
     """The office's quarterly report. Rules that need the report itself (已完成 needs 100%,
     完成情况 before submitting, stale edits) are checked by tasks.services."""
 
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    version = version_field()
     status = forms.ChoiceField(label=_("进展状态"), choices=ProgressReport.Status.choices)
     percent = forms.IntegerField(
         label=_("完成百分比"),
@@ -90,7 +102,7 @@ class ReportForm(forms.Form):
 
 
 class ReviewForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    version = version_field()
     comment = forms.CharField(
         label=_("审核意见"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -105,7 +117,7 @@ class QuarterForm(forms.Form):
 
 
 class ContributionForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    version = version_field()
     text = forms.CharField(
         label=_("工作情况"),
         widget=forms.Textarea(attrs={"rows": 6}),

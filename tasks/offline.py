@@ -411,12 +411,12 @@ def _number(value):
 def _key(value) -> int | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, int):
-        return value
     if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
+        value = int(value)
+    if isinstance(value, str) and value.strip().isdecimal() and len(value.strip()) <= 18:
+        value = int(value.strip())
+    if isinstance(value, int) and 0 < value < 2**63:
+        return value
     return None
 
 

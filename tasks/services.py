@@ -107,9 +107,13 @@ def _record(report: ProgressReport, event: str, user, at, comment: str = "") -> 
 
 
 def _locked_report(milestone: Milestone, quarter: int) -> ProgressReport | None:
+    # Ordered by pk, not by the model's ordering: that orders through the milestone, measure
+    # and work area, and FOR UPDATE would then lock those rows too, so that every save in a
+    # work area waited for the others (and the query took three joins).
     return (
         ProgressReport.objects.select_for_update()
         .filter(milestone=milestone, quarter=quarter)
+        .order_by("pk")
         .first()
     )
 
@@ -144,6 +148,7 @@ def save_report(
         raise ValidationError(
             _("该报告当前状态为“%(state)s”,不能修改。") % {"state": report.get_state_display()}
         )
+    report.milestone = milestone  # already loaded: clean() reads its quarters
     report.status, report.percent = status, percent
     report.done_text, report.problems_text = done_text.strip(), problems_text.strip()
     report.updated_by, report.updated_at = user, now
@@ -153,13 +158,22 @@ def save_report(
             raise ValidationError({"done_text": _("提交前请填写完成情况。")})
         report.state = State.SUBMITTED
         report.first_submitted_at = report.first_submitted_at or now
-    report.full_clean(validate_unique=False, validate_constraints=False)
-    try:
-        with transaction.atomic():
-            report.save()
-    except IntegrityError:
-        # Someone else created this quarter's report a moment ago.
-        raise StaleEdit(ProgressReport.objects.get(milestone=milestone, quarter=quarter)) from None
+    # The milestone and the user are rows this request has just read: no need to ask the
+    # database whether they exist (a query each); the foreign keys guard them anyway.
+    report.full_clean(
+        exclude=["milestone", "updated_by"], validate_unique=False, validate_constraints=False
+    )
+    if report.pk is not None:
+        report.save()  # the row is locked: an update cannot collide
+    else:
+        try:
+            with transaction.atomic():
+                report.save()
+        except IntegrityError:
+            # Someone else created this quarter's report a moment ago.
+            raise StaleEdit(
+                ProgressReport.objects.get(milestone=milestone, quarter=quarter)
+            ) from None
     for upload in files:
         Evidence.objects.create(
             report=report,
@@ -322,6 +336,7 @@ def save_contribution(
     contribution = (
         Contribution.objects.select_for_update()
         .filter(milestone=milestone, quarter=quarter, unit=unit)
+        .order_by("pk")  # lock the contribution only (see _locked_report)
         .first()
     )
     if contribution is None:

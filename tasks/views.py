@@ -2,7 +2,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -14,17 +13,13 @@ from plan.models import QUARTER_CHOICES, Plan
 
 from . import offline, services
 from .forms import QuarterForm, ReportForm, ReviewForm
-from .models import Contribution, Evidence, Measure, Milestone, ProgressReport
+from .models import Contribution, Evidence, Milestone, ProgressReport
 
 
 def _plan_and_quarter(request: HttpRequest) -> tuple[Plan, int]:
     """The plan (?plan=, else the newest) and reporting quarter (?quarter=, else the
     plan's default) a page shows."""
-    plans = Plan.objects.all()
-    plan = None
-    if request.GET.get("plan", "").isdecimal():
-        plan = plans.filter(pk=request.GET["plan"]).first()
-    plan = plan or plans.first()
+    plan = Plan.objects.picked(request.GET.get("plan"))
     if plan is None:
         raise PermissionDenied(_("系统中还没有推进计划。"))
     form = QuarterForm(request.GET)
@@ -32,12 +27,15 @@ def _plan_and_quarter(request: HttpRequest) -> tuple[Plan, int]:
     return plan, quarter or plan.default_quarter(timezone.localdate())
 
 
-def _milestone(pk: int) -> Milestone:
-    measures = Measure.objects.select_related("work_area__plan").prefetch_related(
-        "responsible_offices", "cooperating_units"
-    )
+def _milestone(pk: int, *, cooperating: bool = False) -> Milestone:
+    """The milestone with its measure, work area and plan (one query) and the measure's
+    responsible offices (one more); its cooperating units too when asked (one more)."""
+    related = ["measure__responsible_offices"]
+    if cooperating:
+        related.append("measure__cooperating_units")
     return get_object_or_404(
-        Milestone.objects.prefetch_related(Prefetch("measure", queryset=measures)), pk=pk
+        Milestone.objects.select_related("measure__work_area__plan").prefetch_related(*related),
+        pk=pk,
     )
 
 
@@ -67,7 +65,7 @@ def report_edit(request: HttpRequest, milestone_id: int, quarter: int) -> HttpRe
     services.check_write(request.user, milestone)
     if quarter not in milestone.quarters:
         raise PermissionDenied(_("该进度节点在这个季度没有安排。"))
-    report = ProgressReport.objects.filter(milestone=milestone, quarter=quarter).first()
+    report = None  # read below unless a save succeeds (it reads and locks the report itself)
     newer = None
     if request.method == "POST":
         form = ReportForm(request.POST, request.FILES)
@@ -99,7 +97,9 @@ def report_edit(request: HttpRequest, milestone_id: int, quarter: int) -> HttpRe
                 else:
                     messages.success(request, _("草稿已保存。"))
                 return redirect(_work_url(milestone, quarter))
+        report = ProgressReport.objects.filter(milestone=milestone, quarter=quarter).first()
     else:
+        report = ProgressReport.objects.filter(milestone=milestone, quarter=quarter).first()
         initial = {"version": 0, "status": ProgressReport.Status.IN_PROGRESS, "percent": 0}
         if report:
             initial = {
