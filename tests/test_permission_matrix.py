@@ -27,7 +27,6 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.contrib import admin
-from django.contrib.auth.tokens import default_token_generator
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -36,8 +35,6 @@ from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import URLResolver, get_resolver, resolve, reverse
 from django.urls.exceptions import Resolver404
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 
 from departments import roles
 from departments.models import Department
@@ -110,7 +107,6 @@ REPORT_READERS = row(
     admin_user=READ_ONLY,
 )
 PUBLIC = (200, 405)  # a page anyone may read, logged in or not
-RESET_STEP = ("302→password_reset_confirm", "302→password_reset_confirm")
 
 EXPECTED: dict[str, dict[str, dict[str, object]]] = {
     # plan
@@ -162,14 +158,6 @@ EXPECTED: dict[str, dict[str, dict[str, object]]] = {
     "logout": row(default=(405, LOGIN)),
     "password_change": row(default=(200, "302→password_change_done")),
     "password_change_done": row(default=READ_ONLY),
-    # Django marks the password-reset views login_not_required: reachable without login.
-    "password_reset": row(
-        anonymous=(200, "302→password_reset_done"), default=(200, "302→password_reset_done")
-    ),
-    "password_reset_done": row(anonymous=PUBLIC, default=PUBLIC),
-    # a real token: both methods go on to the set-password step, same URL name
-    "password_reset_confirm": row(anonymous=RESET_STEP, default=RESET_STEP),
-    "password_reset_complete": row(anonymous=PUBLIC, default=PUBLIC),
     "set_language": row(anonymous=("302→home", "302→home"), default=("302→home", "302→home")),
     # The Django admin and the import-export admin: one row for all of its URLs.
     ADMIN_ROW: row(
@@ -185,10 +173,6 @@ ANONYMOUS_OPEN = {
     "public-plan",
     "login",
     "set_language",
-    "password_reset",
-    "password_reset_done",
-    "password_reset_confirm",
-    "password_reset_complete",
 }
 #: The (url, persona) POSTs that write a report, a contribution or a file; every other
 #: request leaves them as they were.
@@ -403,7 +387,6 @@ def _no_cached_pages():
 
 def url_of(name: str, world: World) -> str:
     """The URL of `name` with arguments taken from the world's objects."""
-    staff = fresh(world.users["staff"])
     q4 = f"?plan={world.plan.pk}&quarter=4"
     arguments = {
         "plan-document": [world.plan.pk],
@@ -416,10 +399,6 @@ def url_of(name: str, world: World) -> str:
         "dashboard-measure": [world.reported.measure_id],
         "contribution-edit": [world.cooperated.pk, 4],
         "contribution-file": [world.contribution_file.pk],
-        "password_reset_confirm": [
-            urlsafe_base64_encode(force_bytes(staff.pk)),
-            default_token_generator.make_token(staff),
-        ],
     }
     query = {"my-work": q4, "offline-download": q4, "offline-upload": q4, "unit-work": q4}
     return reverse(name, args=arguments.get(name, [])) + query.get(name, "")
@@ -456,10 +435,6 @@ def post_data(name: str, world: World, persona: str) -> dict:
             "new_password1": NEW_PASSWORD,
             "new_password2": NEW_PASSWORD,
         }
-    if name == "password_reset":
-        return {"email": "zhang@example.gov.cn"}
-    if name == "password_reset_confirm":
-        return {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
     if name == "set_language":
         return {"language": "zh-hans", "next": "/"}
     return {}
