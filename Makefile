@@ -17,11 +17,13 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-# Browser tests drive Debian's chromium (never a browser download); screenshots need a CJK font.
+# Browser tests drive Debian's chromium (never a browser download); screenshots need a CJK
+# font; the catalog test runs gettext's xgettext.
 system-packages:
-	@if ! command -v chromium >/dev/null || ! fc-list :lang=zh | grep -q .; then \
+	@if ! command -v chromium >/dev/null || ! command -v xgettext >/dev/null \
+		|| ! fc-list :lang=zh | grep -q .; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			chromium fonts-wqy-microhei >/dev/null; \
+			chromium fonts-wqy-microhei gettext >/dev/null; \
 	fi
 
 setup: install
@@ -51,7 +53,8 @@ lint: install
 	$(PY) manage.py makemigrations --check --dry-run
 
 messages: install
-	$(PY) manage.py makemessages -l en --ignore=.venv --ignore=tests --ignore=staticfiles
+	$(PY) manage.py makemessages -l en --ignore=.venv --ignore=tests --ignore=staticfiles \
+		--ignore=scripts --ignore=bench
 	$(PY) manage.py compilemessages --ignore=.venv
 
 # --- Hardening: backup and restore, load test (docs/deploy.md) ---------------------------

@@ -5,10 +5,13 @@ import ast
 import gettext
 import html
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
+from django.test import override_settings
 from django.urls import reverse
 
 CATALOG = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES"
@@ -93,6 +96,27 @@ def test_the_english_catalog_is_complete():
     ]
     assert fuzzy == []
     assert empty == []
+
+
+@pytest.mark.skipif(shutil.which("xgettext") is None, reason="gettext is not installed")
+def test_the_catalog_holds_every_message_of_the_code(tmp_path, monkeypatch):
+    """makemessages on a copy of the catalog finds no message the catalog lacks, and none
+    it no longer needs: run `make messages` after changing UI text."""
+    locale = tmp_path / "locale"
+    shutil.copytree(Path(settings.BASE_DIR) / "locale", locale)
+    monkeypatch.chdir(settings.BASE_DIR)
+    with override_settings(LOCALE_PATHS=[locale]):
+        call_command(
+            "makemessages",
+            locale=["en"],
+            ignore_patterns=[".venv/*", "tests/*", "staticfiles/*", "scripts/*", "bench/*"],
+            verbosity=0,
+        )
+
+    def msgids(po: Path) -> set[str]:
+        return {entry["msgid"] for entry in po_entries(po) if entry["msgid"]}
+
+    assert msgids(locale / "en" / "LC_MESSAGES" / "django.po") == msgids(PO)
 
 
 def test_the_english_catalog_keeps_every_placeholder():
