@@ -129,3 +129,34 @@ def test_a_non_superuser_admin_reaches_the_admin_changelists(client, plan_2014):
     client.force_login(admin)
     assert client.get(reverse("admin:tasks_milestone_changelist")).status_code == 200
     assert client.get(reverse("admin:plan_plan_changelist")).status_code == 200
+
+
+def test_admin_edits_are_in_the_audit_log(client, admin_user, plan_2014):
+    from django.contrib.admin.models import LogEntry
+
+    from tasks.models import Milestone
+
+    phase = Milestone.objects.unscheduled().first()
+    client.force_login(admin_user)
+    changelist = reverse("admin:tasks_milestone_changelist")
+    page = client.get(changelist, {"quarter": "none"})
+    forms = page.context["cl"].formset
+    data = {
+        "form-TOTAL_FORMS": forms.total_form_count(),
+        "form-INITIAL_FORMS": forms.initial_form_count(),
+        "_save": "保存",
+    }
+    for index, form in enumerate(forms.forms):
+        data[f"form-{index}-id"] = form.instance.pk
+        quarters = ("2", "3") if form.instance.pk == phase.pk else ("", "")
+        data[f"form-{index}-first_quarter"], data[f"form-{index}-last_quarter"] = quarters
+    response = client.post(changelist + "?quarter=none", data)
+    assert response.status_code == 302
+    phase.refresh_from_db()
+    assert (phase.first_quarter, phase.last_quarter) == (2, 3)  # an admin scheduled a phase
+    entry = LogEntry.objects.get(object_id=str(phase.pk))
+    assert entry.user == admin_user
+    assert "起始季度" in entry.get_change_message()
+    log = client.get(reverse("admin:admin_logentry_changelist"))
+    assert log.status_code == 200
+    assert str(phase)[:10] in log.content.decode()
