@@ -85,3 +85,13 @@ restore: $(BACKUP_DEPS)
 loadtest: install postgres
 	$(PY) scripts/loadserver.py --clients $(LOAD_CLIENTS) --duration $(LOAD_SECONDS) \
 		--attempts $(LOAD_ATTEMPTS) --workers $(LOAD_WORKERS) $(if $(LOAD_JSON),--json $(LOAD_JSON))
+
+# --- Benchmarks (README, Performance) ----------------------------------------------------
+# make bench [SIZE=province|national] [BENCH_ARGS=…]: generates the data in its own PostgreSQL
+# databases (plantracker_bench, plantracker_bench_scale; dropped afterwards), measures, prints a
+# table and writes bench/results.json. Options: .venv/bin/python bench/run.py --help
+.PHONY: bench
+SIZE ?= province
+BENCH_ARGS ?=
+bench: install postgres
+	$(PY) bench/run.py --size $(SIZE) $(BENCH_ARGS)

@@ -16,11 +16,60 @@ def roles_of(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
         return frozenset()
     cached = getattr(user, "_plantracker_roles", None)
     if cached is None:
-        cached = frozenset(user.groups.values_list("name", flat=True))
-        if user.is_superuser:
-            cached |= {ADMIN}
-        user._plantracker_roles = cached
+        load_memberships(user)
+        cached = user._plantracker_roles
     return cached
+
+
+def department_ids(user: AbstractBaseUser | AnonymousUser) -> frozenset[int]:
+    """The pks of the departments a user belongs to; cached on the user object."""
+    if not user.is_authenticated:
+        return frozenset()
+    cached = getattr(user, "_plantracker_offices", None)
+    if cached is None:
+        load_memberships(user)
+        cached = user._plantracker_offices
+    return cached
+
+
+def load_memberships(user) -> None:
+    """Reads a user's groups (roles) and departments in one query, and caches both on the
+    user object for the request. Nearly every page needs both: two ORM queries cost some
+    1.3 ms a request, this one 0.3 ms (README, Performance: update_vs_trivial)."""
+    from django.contrib.auth import get_user_model
+    from django.db import connections, router
+
+    from .models import Department
+
+    group_link = get_user_model().groups.field
+    member_link = Department.members.field
+    groups = group_link.remote_field.model
+    db = router.db_for_read(Department)
+    quote = connections[db].ops.quote_name
+    sql = (  # noqa: S608 - table and column names from the models, quoted
+        "SELECT 'role', g.{name} FROM {groups} g JOIN {user_groups} ug ON ug.{group} = g.{pk}"
+        " WHERE ug.{user} = %s"
+        " UNION ALL SELECT 'department', CAST(m.{department} AS VARCHAR(20)) FROM {members} m"
+        " WHERE m.{member} = %s"
+    ).format(
+        name=quote(groups._meta.get_field("name").column),
+        groups=quote(groups._meta.db_table),
+        user_groups=quote(group_link.m2m_db_table()),
+        group=quote(group_link.m2m_reverse_name()),
+        pk=quote(groups._meta.pk.column),
+        user=quote(group_link.m2m_column_name()),
+        department=quote(member_link.m2m_column_name()),
+        members=quote(member_link.m2m_db_table()),
+        member=quote(member_link.m2m_reverse_name()),
+    )
+    with connections[db].cursor() as cursor:
+        cursor.execute(sql, [user.pk, user.pk])
+        rows = cursor.fetchall()
+    held = frozenset(value for kind, value in rows if kind == "role")
+    if user.is_superuser:
+        held |= {ADMIN}
+    user._plantracker_roles = held
+    user._plantracker_offices = frozenset(int(value) for kind, value in rows if kind != "role")
 
 
 def is_reviewer(user) -> bool:

@@ -23,6 +23,11 @@ class PlanQuerySet(models.QuerySet):
             chosen = self.filter(pk=int(value)).first()
         return chosen or self.first()
 
+    def menu(self):
+        """(id, year, title) of each plan, newest first: what a plan selector shows
+        ({% plan_options %}), without loading whole plans."""
+        return self.values_list("pk", "year", "title")
+
 
 class Plan(models.Model):
     """One year's work plan, e.g. 《重庆市2014年专利事业发展战略推进计划》."""

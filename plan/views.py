@@ -43,7 +43,7 @@ def plan_document(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "plan": plan,
             "work_areas": plan.work_areas_for_document(),
-            "plans": Plan.objects.all(),
+            "plans": Plan.objects.menu(),
             "may_export": may_view_dashboard(request.user),
         },
     )

@@ -33,7 +33,7 @@ def unit_work(request: HttpRequest) -> HttpResponse:
         "tasks/unit_work.html",
         {
             "plan": plan,
-            "plans": Plan.objects.all(),
+            "plans": Plan.objects.menu(),
             "quarter": quarter,
             "quarters": QUARTER_CHOICES,
             "rows": services.unit_workspace(request.user, plan, quarter, timezone.localdate()),
@@ -82,8 +82,8 @@ def contribution_edit(request: HttpRequest, milestone_id: int, quarter: int) -> 
                 form.add_error(None, error)
             else:
                 messages.success(request, _("配合情况已提交,责任处室可以看到。"))
-                plan = milestone.measure.work_area.plan
-                return redirect(f"{reverse('unit-work')}?plan={plan.pk}&quarter={quarter}")
+                plan_id = milestone.measure.work_area.plan_id
+                return redirect(f"{reverse('unit-work')}?plan={plan_id}&quarter={quarter}")
     else:
         initial = {"version": 0}
         if contribution:

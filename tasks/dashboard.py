@@ -412,7 +412,7 @@ def unit_contributions(plan: Plan, quarter: int, today: datetime.date) -> list[U
         (c.milestone_id, c.unit_id): c
         for c in Contribution.objects.filter(
             milestone__measure__work_area__plan=plan, quarter=quarter
-        )
+        ).order_by()  # a dict: the model's ordering would only add joins
     }
     due_date = plan.report_due(quarter)
     rows: dict[int, UnitContributions] = {}

@@ -84,7 +84,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "tasks/dashboard.html",
         {
             "plan": plan,
-            "plans": Plan.objects.all(),
+            "plans": Plan.objects.menu(),
             "quarter": quarter,
             "form": form,
             "data": data,

@@ -42,12 +42,9 @@ class StaleEdit(Exception):
 
 
 def office_ids(user) -> frozenset[int]:
-    """The departments a user belongs to; cached on the user object for the request."""
-    cached = getattr(user, "_plantracker_offices", None)
-    if cached is None:
-        cached = frozenset(user.departments.values_list("pk", flat=True))
-        user._plantracker_offices = cached
-    return cached
+    """The departments a user belongs to; cached on the user object for the request (read
+    with the user's roles in one query, departments.roles.load_memberships)."""
+    return roles.department_ids(user)
 
 
 def may_write_report(user, milestone: Milestone) -> bool:
@@ -250,7 +247,7 @@ class MeasureGroup:
 def workspace(user, plan: Plan, quarter: int, today: datetime.date) -> list[MeasureGroup]:
     """The user's milestones due in `quarter`, grouped by measure, overdue groups and
     rows first. Three queries whatever the plan's size."""
-    milestones = (
+    milestones = list(
         Milestone.objects.scheduled_in(quarter)
         .filter(
             measure__work_area__plan=plan,
@@ -260,9 +257,14 @@ def workspace(user, plan: Plan, quarter: int, today: datetime.date) -> list[Meas
         .select_related("measure__work_area")
         .order_by("measure__work_area__order", "measure__number", "order")
     )
+    # By the milestones' ids, unordered: the model's ordering (milestone → measure → work
+    # area) and the milestones as a subquery made a nine-table query that PostgreSQL took
+    # longer to plan than to run, the longer the more plans there are.
     reports = {
         report.milestone_id: report
-        for report in ProgressReport.objects.filter(milestone__in=milestones, quarter=quarter)
+        for report in ProgressReport.objects.filter(
+            milestone__in=milestones, quarter=quarter
+        ).order_by()
     }
     late = today > plan.report_due(quarter)
     groups: dict[int, MeasureGroup] = {}
@@ -392,12 +394,14 @@ def unit_workspace(user, plan: Plan, quarter: int, today: datetime.date) -> list
         c.milestone_id: c
         for c in Contribution.objects.filter(
             milestone__in=milestones, quarter=quarter, unit__in=units
-        )
+        ).order_by()  # unordered: see workspace()
     }
     approved = set(
         ProgressReport.objects.filter(
             milestone__in=milestones, quarter=quarter, state=State.APPROVED
-        ).values_list("milestone_id", flat=True)
+        )
+        .order_by()
+        .values_list("milestone_id", flat=True)
     )
     late = today > plan.report_due(quarter)
     return [

@@ -28,13 +28,14 @@ def _plan_and_quarter(request: HttpRequest) -> tuple[Plan, int]:
 
 
 def _milestone(pk: int, *, cooperating: bool = False) -> Milestone:
-    """The milestone with its measure, work area and plan (one query) and the measure's
-    responsible offices (one more); its cooperating units too when asked (one more)."""
+    """The milestone with its measure and work area (one query; the plan is known by
+    work_area.plan_id) and the measure's responsible offices (one more); its cooperating
+    units too when asked (one more)."""
     related = ["measure__responsible_offices"]
     if cooperating:
         related.append("measure__cooperating_units")
     return get_object_or_404(
-        Milestone.objects.select_related("measure__work_area__plan").prefetch_related(*related),
+        Milestone.objects.select_related("measure__work_area").prefetch_related(*related),
         pk=pk,
     )
 
@@ -48,7 +49,7 @@ def my_work(request: HttpRequest) -> HttpResponse:
         "tasks/my_work.html",
         {
             "plan": plan,
-            "plans": Plan.objects.all(),
+            "plans": Plan.objects.menu(),
             "quarter": quarter,
             "quarters": QUARTER_CHOICES,
             "groups": groups,
@@ -162,8 +163,8 @@ def stale_message(newer: ProgressReport) -> str:
 
 
 def _work_url(milestone: Milestone, quarter: int) -> str:
-    plan = milestone.measure.work_area.plan
-    return f"{reverse('my-work')}?plan={plan.pk}&quarter={quarter}"
+    plan_id = milestone.measure.work_area.plan_id
+    return f"{reverse('my-work')}?plan={plan_id}&quarter={quarter}"
 
 
 @require_GET
@@ -244,7 +245,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "tasks/review_queue.html",
-        {"plan": plan, "plans": Plan.objects.all(), "page": page, "reports": page.object_list},
+        {"plan": plan, "plans": Plan.objects.menu(), "page": page, "reports": page.object_list},
     )
 
 
@@ -285,7 +286,7 @@ def offline_upload(request: HttpRequest) -> HttpResponse:
         "tasks/offline_upload.html",
         {
             "plan": plan,
-            "plans": Plan.objects.all(),
+            "plans": Plan.objects.menu(),
             "quarter": quarter,
             "quarters": QUARTER_CHOICES,
             "form": form,

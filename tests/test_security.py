@@ -115,7 +115,7 @@ def test_the_admin_group_holds_every_plan_tracker_permission(db):
     assert (
         group.permissions.count()
         == Permission.objects.filter(
-            content_type__app_label__in=["departments", "plan", "tasks", "auth", "axes"]
+            content_type__app_label__in=["departments", "plan", "tasks", "auth", "axes", "admin"]
         ).count()
     )
 
