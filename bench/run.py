@@ -177,8 +177,8 @@ def generate(plans: int, quiet: bool) -> float:
 
 
 def counts() -> dict:
-    from plan.models import Plan
-    from tasks.models import Milestone, ProgressReport, ReportVersion
+    from plan.models import Milestone, Plan
+    from tasks.models import ProgressReport, ReportVersion
 
     return {
         "plans": Plan.objects.count(),
@@ -197,7 +197,8 @@ def page_urls(plan, users) -> dict[str, tuple[str, str]]:
     from django.urls import reverse
 
     from departments.models import Department
-    from tasks.models import Measure, Milestone, ProgressReport
+    from plan.models import Measure, Milestone
+    from tasks.models import ProgressReport
 
     office = Department.objects.get(name=OFFICE)
     milestone = (
@@ -332,8 +333,7 @@ def import_plan(rows: int):
     """A plan of `rows` report slots: measures of four milestones spanning the year, as
     tests/test_admin_import_export.py's big_plan."""
     from departments.models import Department
-    from plan.models import Plan, WorkArea
-    from tasks.models import Measure, Milestone
+    from plan.models import Measure, Milestone, Plan, WorkArea
 
     office = Department.objects.get(name=OFFICE)
     plan = Plan.objects.create(year=IMPORT_YEAR, title="导入基准计划", issuer=office)
@@ -405,7 +405,7 @@ def reset_import(plan) -> None:
 
 def run_import(content: bytes, user, rows: int) -> None:
     """What the admin's import runs: the upload read into a dataset, then import_data."""
-    from departments.resources import XLSX
+    from spreadsheets.importing import XLSX
     from tasks.resources import ProgressReportResource
 
     dataset = XLSX().create_dataset(content)
@@ -431,7 +431,7 @@ def openpyxl_read(content: bytes) -> int:
 
 def run_export(plan) -> tuple[bytes, object]:
     """What the admin's xlsx export runs for the plan's reports."""
-    from departments.resources import XLSX
+    from spreadsheets.importing import XLSX
     from tasks.models import ProgressReport
     from tasks.resources import ProgressReportResource
 
@@ -739,7 +739,8 @@ def save_targets(count: int) -> list[tuple[int, int]]:
     from django.db.models import Q
 
     from departments.models import Department
-    from tasks.models import Milestone, ProgressReport
+    from plan.models import Milestone
+    from tasks.models import ProgressReport
 
     office = Department.objects.get(name=OFFICE)
     targets = []

@@ -72,6 +72,12 @@ def load_memberships(user) -> None:
     user._plantracker_offices = frozenset(int(value) for kind, value in rows if kind != "role")
 
 
+def may_view_dashboard(user) -> bool:
+    """Leaders, reviewers and admins see the dashboards and the plan with its progress;
+    office staff see their work."""
+    return bool(roles_of(user) & {LEADER, REVIEWER, ADMIN})
+
+
 def is_reviewer(user) -> bool:
     return REVIEWER in roles_of(user)
 

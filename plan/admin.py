@@ -6,8 +6,11 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from departments.resources import AdminImportExportMixin
+
 from . import services
-from .models import Plan, WorkArea
+from .models import QUARTER_CHOICES, Action, Measure, Milestone, Plan, WorkArea
+from .resources import ActionResource, MeasureResource, MilestoneResource
 
 
 class WorkAreaInline(admin.TabularInline):
@@ -74,3 +77,77 @@ class WorkAreaAdmin(admin.ModelAdmin):
     list_display = ["__str__", "plan", "order"]
     list_filter = ["plan"]
     search_fields = ["title"]
+
+
+class QuarterFilter(admin.SimpleListFilter):
+    """Milestones due in a quarter, spans included; or those not yet scheduled."""
+
+    title = _("季度")
+    parameter_name = "quarter"
+
+    def lookups(self, request, model_admin):
+        return [*((str(q), label) for q, label in QUARTER_CHOICES), ("none", _("未排期"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "none":
+            return queryset.unscheduled()
+        if self.value() in {"1", "2", "3", "4"}:
+            return queryset.scheduled_in(int(self.value()))
+        return queryset
+
+
+class ActionInline(admin.TabularInline):
+    model = Action
+    extra = 0
+
+
+class MilestoneInline(admin.TabularInline):
+    model = Milestone
+    extra = 0
+
+
+@admin.register(Measure)
+class MeasureAdmin(AdminImportExportMixin, admin.ModelAdmin):
+    resource_classes = [MeasureResource]
+    list_display = ["number", "title", "work_area", "executing_department", "offices"]
+    list_display_links = ["number", "title"]
+    list_filter = ["work_area__plan", "work_area", "responsible_offices", "cooperating_units"]
+    search_fields = ["title", "goal", "actions__text"]
+    filter_horizontal = ["cooperating_units", "responsible_offices"]
+    inlines = [ActionInline, MilestoneInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("work_area", "executing_department")
+            .prefetch_related("responsible_offices")
+        )
+
+    @admin.display(description=_("责任处室"))
+    def offices(self, obj: Measure) -> str:
+        return "、".join(office.name for office in obj.responsible_offices.all())
+
+
+@admin.register(Action)
+class ActionAdmin(AdminImportExportMixin, admin.ModelAdmin):
+    resource_classes = [ActionResource]
+    list_display = ["measure", "number", "text"]
+    list_filter = ["measure__work_area__plan", "measure__work_area", "measure__responsible_offices"]
+    search_fields = ["text", "measure__title"]
+    list_select_related = ["measure"]
+
+
+@admin.register(Milestone)
+class MilestoneAdmin(AdminImportExportMixin, admin.ModelAdmin):
+    resource_classes = [MilestoneResource]
+    list_display = ["measure", "label", "first_quarter", "last_quarter", "text"]
+    list_editable = ["first_quarter", "last_quarter"]
+    list_filter = [
+        QuarterFilter,
+        "measure__work_area__plan",
+        "measure__work_area",
+        "measure__responsible_offices",
+    ]
+    search_fields = ["label", "text", "measure__title"]
+    list_select_related = ["measure"]

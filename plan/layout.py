@@ -19,10 +19,10 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.page import PageMargins
 
 from departments.models import Department
+from spreadsheets.reading import SheetError, open_xlsx
+from spreadsheets.writing import FORMULA_PREFIXES, safe
 
-from .models import QUARTER_CHOICES, Plan, WorkArea
-from .spreadsheets import SheetError, open_xlsx
-from .xlsx import FORMULA_PREFIXES, safe
+from .models import QUARTER_CHOICES, Action, Measure, Milestone, Plan, WorkArea
 
 PLAN_HEADERS = ["工作措施", "工作目标", "具体措施", "进度安排", "执行部门", "配合单位", "责任处室"]
 PROGRESS_HEADERS = ["状态", "完成%", "完成情况"]
@@ -60,8 +60,9 @@ def offices_text(measure) -> str:
 # --- Writing -----------------------------------------------------------------------------
 
 
-def export_plan(plan: Plan) -> Workbook:
-    from tasks.models import Measure, ProgressReport
+def export_plan(plan: Plan, approved: dict | None = None) -> Workbook:
+    """The plan in its table layout; `approved` maps (milestone id, quarter) to the approved
+    report shown in the progress columns (tasks.models.ProgressReport.objects.approved_by_cell)."""
 
     book = Workbook()
     sheet = book.active
@@ -95,11 +96,7 @@ def export_plan(plan: Plan) -> Workbook:
             cell.border = BORDER
             cell.fill = PatternFill("solid", fgColor="D9E1F2")
 
-    approved = {}
-    for report in ProgressReport.objects.filter(
-        milestone__measure__work_area__plan=plan, state=ProgressReport.State.APPROVED
-    ):
-        approved[(report.milestone_id, report.quarter)] = report
+    approved = approved or {}
     measures = (
         Measure.objects.filter(work_area__plan=plan)
         .select_related("executing_department")
@@ -368,7 +365,6 @@ class ImportResult:
 def import_plan(data: bytes, *, dry_run: bool = False, progress=None) -> ImportResult:
     """Creates the plan a workbook describes, in one transaction; with dry_run, says what
     it would create and writes nothing."""
-    from tasks.models import Action, Measure, Milestone
 
     parsed = parse_plan(data)
     result = None

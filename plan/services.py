@@ -1,14 +1,12 @@
 from django.db import transaction
 
-from .models import Plan, WorkArea
+from .models import Action, Measure, Milestone, Plan, WorkArea
 
 
 @transaction.atomic
 def copy_plan(plan: Plan, *, year: int, title: str) -> Plan:
     """A new plan for `year` with all of `plan`'s structure (work areas, measures, their
     departments, actions and milestones) and none of its progress."""
-    from tasks.models import Action, Measure, Milestone
-
     new = Plan.objects.create(
         year=year, title=title, issuer=plan.issuer, issued_on=None, published=False
     )

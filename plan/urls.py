@@ -7,5 +7,4 @@ urlpatterns = [
     path("ping/", views.ping, name="ping"),
     path("plans/", views.latest_plan, name="plan-latest"),
     path("plans/<int:pk>/", views.plan_document, name="plan-document"),
-    path("plans/<int:pk>/plan.xlsx", views.plan_xlsx, name="plan-xlsx"),
 ]

@@ -3,10 +3,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
 from departments import roles
-from tasks.services import check_dashboard, may_view_dashboard
 
-from . import xlsx
-from .layout import export_plan
 from .models import Plan
 
 
@@ -44,18 +41,9 @@ def plan_document(request: HttpRequest, pk: int) -> HttpResponse:
             "plan": plan,
             "work_areas": plan.work_areas_for_document(),
             "plans": Plan.objects.menu(),
-            "may_export": may_view_dashboard(request.user),
+            "may_export": roles.may_view_dashboard(request.user),
         },
     )
-
-
-@require_GET
-def plan_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
-    """The plan in its own table layout with approved progress: for leaders, reviewers and
-    admins."""
-    check_dashboard(request.user)
-    plan = get_object_or_404(Plan.objects.select_related("issuer"), pk=pk)
-    return xlsx.response(export_plan(plan), f"plan-{plan.year}.xlsx")
 
 
 @require_GET

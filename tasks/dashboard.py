@@ -15,9 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from departments.models import Department
-from plan.models import Plan
+from plan.models import Measure, Milestone, Plan
 
-from .models import Contribution, Measure, Milestone, ProgressReport
+from .models import Contribution, ProgressReport
 
 Status = ProgressReport.Status
 State = ProgressReport.State

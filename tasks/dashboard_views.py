@@ -10,11 +10,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from departments.models import Department
-from plan import xlsx
-from plan.models import QUARTER_CHOICES, Plan
+from plan.layout import export_plan
+from plan.models import QUARTER_CHOICES, Measure, Plan
+from spreadsheets import writing as xlsx
 
 from . import charts, dashboard, services
-from .models import Measure
+from .models import ProgressReport
 
 
 class DashboardFilters(forms.Form):
@@ -287,3 +288,13 @@ def change_rows(items):
         )
         for c in items
     ]
+
+
+@require_GET
+def plan_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
+    """The plan in its own table layout with approved progress: for leaders, reviewers and
+    admins."""
+    services.check_dashboard(request.user)
+    plan = get_object_or_404(Plan.objects.select_related("issuer"), pk=pk)
+    approved = ProgressReport.objects.approved_by_cell(plan)
+    return xlsx.response(export_plan(plan, approved), f"plan-{plan.year}.xlsx")

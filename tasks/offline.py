@@ -8,7 +8,7 @@ and the document properties, instructions in the header cells' notes and the inp
 of the editable cells. The plan's own columns are locked (sheet protection, no password);
 the four report columns are unlocked and validated by Excel.
 
-An upload is read with plan.spreadsheets.read_table, every row is checked with ReportForm
+An upload is read with spreadsheets.reading.read_table, every row is checked with ReportForm
 and saved with services.save_report (submit=False) inside one transaction; if any row is
 wrong the transaction is rolled back and every problem is shown, naming row and column."""
 
@@ -37,13 +37,13 @@ from openpyxl.workbook import Workbook
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from departments import roles
-from plan import xlsx
-from plan.models import QUARTER_CHOICES, Plan
-from plan.spreadsheets import SheetError, read_table
+from plan.models import QUARTER_CHOICES, Milestone, Plan
+from spreadsheets import writing as xlsx
+from spreadsheets.reading import SheetError, read_table
 
 from . import services
 from .forms import ReportForm
-from .models import Milestone, ProgressReport
+from .models import ProgressReport
 
 # The columns, in order: (field, header, editable). The headers are always written and read
 # in the site's language (settings.LANGUAGE_CODE), so a file downloaded with the English
@@ -383,7 +383,7 @@ def check_marker(data: bytes, plan: Plan, quarter: int) -> None:
 
 
 def _unsafe(text: str) -> str:
-    """Undoes plan.xlsx.safe: a leading apostrophe before = + - @ was added on download."""
+    """Undoes writing.safe: a leading apostrophe before = + - @ was added on download."""
     if text[:1] == "'" and text[1:2] and text[1] in (*xlsx.FORMULA_PREFIXES, "\t", "\r"):
         return text[1:]
     return text

@@ -9,9 +9,9 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import cache_control, cache_page
 from django.views.decorators.http import require_GET
 
-from plan.models import QUARTERS, Plan
+from plan.models import QUARTERS, Measure, Plan
 
-from .models import Measure, ProgressReport
+from .models import ProgressReport
 
 PUBLIC_CACHE_SECONDS = 300
 

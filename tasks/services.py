@@ -16,16 +16,9 @@ from django.utils.translation import gettext as _
 
 from departments import roles
 from departments.roles import roles_of
-from plan.models import Plan
+from plan.models import Milestone, Plan
 
-from .models import (
-    Contribution,
-    ContributionFile,
-    Evidence,
-    Milestone,
-    ProgressReport,
-    ReportVersion,
-)
+from .models import Contribution, ContributionFile, Evidence, ProgressReport, ReportVersion
 
 State = ProgressReport.State
 
@@ -68,13 +61,8 @@ def may_review(user) -> bool:
     return roles.REVIEWER in roles_of(user)
 
 
-def may_view_dashboard(user) -> bool:
-    """Leaders, reviewers and admins see the dashboards; office staff see their work."""
-    return bool(roles_of(user) & {roles.LEADER, roles.REVIEWER, roles.ADMIN})
-
-
 def check_dashboard(user) -> None:
-    if not may_view_dashboard(user):
+    if not roles.may_view_dashboard(user):
         raise PermissionDenied(_("您无权查看领导看板。"))
 
 

@@ -25,6 +25,7 @@ urlpatterns = [
     path("reports/<int:pk>/", views.report_detail, name="report-detail"),
     path("reports/<int:pk>/review/", views.report_review, name="report-review"),
     path("review/", views.review_queue, name="review-queue"),
+    path("plans/<int:pk>/plan.xlsx", dashboard_views.plan_xlsx, name="plan-xlsx"),
     path("dashboard/", dashboard_views.overview, name="dashboard"),
     path("dashboard/changes/", dashboard_views.changes, name="dashboard-changes"),
     path("dashboard/overview.xlsx", dashboard_views.overview_xlsx, name="dashboard-xlsx"),

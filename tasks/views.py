@@ -9,11 +9,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from plan.models import QUARTER_CHOICES, Plan
+from plan.models import QUARTER_CHOICES, Milestone, Plan
 
 from . import offline, services
 from .forms import QuarterForm, ReportForm, ReviewForm
-from .models import Contribution, Evidence, Milestone, ProgressReport
+from .models import Contribution, Evidence, ProgressReport
 
 
 def _plan_and_quarter(request: HttpRequest) -> tuple[Plan, int]:

@@ -2,8 +2,8 @@
 
 from departments import roles
 from departments.models import Department
+from plan.models import Milestone
 from tasks import services
-from tasks.models import Milestone
 
 from .conftest import make_user
 

@@ -1,6 +1,7 @@
-"""Import and export in the admin (django-import-export, closed up in departments.resources
-and tasks.resources): round trips, every kind of bad file refused with a Chinese message and
-nothing written, history for imported reports, admins only, and a 10,000-row import."""
+"""Import and export in the admin (django-import-export, closed up in spreadsheets.importing;
+the resources of departments, plan and tasks): round trips, every kind of bad file refused
+with a Chinese message and nothing written, history for imported reports, admins only, and a
+10,000-row import."""
 
 import csv
 import html
@@ -18,20 +19,16 @@ from openpyxl import Workbook, load_workbook
 from departments import roles
 from departments.models import Department
 from departments.resources import DepartmentResource
-from plan.models import Plan, WorkArea
-from plan.spreadsheets import ENCRYPTED_STREAM, OLE_SIGNATURE, ZIP_SIGNATURE
-from tasks.models import Action, Measure, Milestone, ProgressReport, ReportVersion
-from tasks.resources import (
-    ActionResource,
-    MeasureResource,
-    MilestoneResource,
-    ProgressReportResource,
-)
+from plan.models import Action, Measure, Milestone, Plan, WorkArea
+from plan.resources import ActionResource, MeasureResource, MilestoneResource
+from spreadsheets.reading import ENCRYPTED_STREAM, OLE_SIGNATURE, ZIP_SIGNATURE
+from tasks.models import ProgressReport, ReportVersion
+from tasks.resources import ProgressReportResource
 
 from . import builders
 from .conftest import make_user
 
-XLSX, CSV = "0", "1"  # the format choices, in the order of departments.resources.FORMATS
+XLSX, CSV = "0", "1"  # the format choices, in the order of spreadsheets.importing.FORMATS
 REPORT_HEADERS = ProgressReportResource().headers()
 ALL_TABLES = [
     Department,
@@ -626,7 +623,7 @@ def test_the_admin_group_may_import_without_being_superuser(client, plan_2014):
 
 
 def test_resource_needs_a_user_for_reports(plan_2014):
-    from departments.resources import XLSX as XLSXFormat
+    from spreadsheets.importing import XLSX as XLSXFormat
 
     dataset = XLSXFormat().create_dataset(xlsx(REPORT_HEADERS, GOOD))
     result = ProgressReportResource().import_data(dataset, dry_run=False)
@@ -682,7 +679,7 @@ def test_ten_thousand_reports_import_quickly_in_few_queries(
     big_plan, admin_user, django_assert_max_num_queries
 ):
     """Slow-ish (a few seconds): 10,000 rows through the same resource the admin uses."""
-    from departments.resources import XLSX as XLSXFormat
+    from spreadsheets.importing import XLSX as XLSXFormat
 
     content = big_file()
     started = time.perf_counter()

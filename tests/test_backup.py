@@ -29,7 +29,7 @@ from django.core.management import call_command
 from departments import roles
 from departments.models import Department
 from tasks import services
-from tasks.models import Milestone
+from plan.models import Milestone
 
 call_command("migrate", interactive=False, verbosity=0)
 call_command("ensure_plan", verbosity=0)
@@ -129,7 +129,7 @@ def backup_and_restore(tmp_path: Path, source_url: str, target_url: str) -> None
         "tasks.progressreport",
         "tasks.reportversion",
         "tasks.evidence",
-        "tasks.milestone",
+        "plan.milestone",
         "auth.user",
     }
     assert dumpdata(target) == expected_rows

@@ -5,7 +5,8 @@ import pytest
 from django.urls import reverse
 from openpyxl import Workbook
 
-from tasks.models import Milestone, ProgressReport
+from plan.models import Milestone
+from tasks.models import ProgressReport
 from tasks.resources import ProgressReportResource
 
 from . import builders

@@ -6,7 +6,8 @@ from django.urls import reverse
 
 from departments import roles
 from departments.models import Department
-from tasks.models import Contribution, Milestone, ProgressReport
+from plan.models import Milestone
+from tasks.models import Contribution, ProgressReport
 
 from .conftest import make_user
 from .test_browser_plan import ARTIFACTS

@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
+from plan.models import Milestone
 from tasks import services
-from tasks.models import Milestone
 
 from . import builders
 from .test_browser_plan import ARTIFACTS

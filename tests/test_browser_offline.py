@@ -5,7 +5,8 @@ the drafts on its work page."""
 import pytest
 from openpyxl import load_workbook
 
-from tasks.models import Milestone, ProgressReport
+from plan.models import Milestone
+from tasks.models import ProgressReport
 
 from .test_browser_plan import ARTIFACTS
 from .test_browser_workspace import log_in

@@ -3,7 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from tasks.models import Milestone, ProgressReport
+from plan.models import Milestone
+from tasks.models import ProgressReport
 
 from .conftest import PASSWORD
 from .test_browser_plan import ARTIFACTS

@@ -19,8 +19,9 @@ from django.utils import timezone
 
 from departments import roles
 from departments.models import Department
+from plan.models import Measure, Milestone
 from tasks import dashboard, services
-from tasks.models import Contribution, ContributionFile, Measure, Milestone, ProgressReport
+from tasks.models import Contribution, ContributionFile, ProgressReport
 
 from . import builders
 from .conftest import make_user

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from departments.models import Department
-from plan.models import Plan, WorkArea
+from plan.models import Measure, Milestone, Plan, WorkArea
 from tasks import services
 from tasks.dashboard import (
     STATUS_FILTERS,
@@ -23,7 +23,7 @@ from tasks.dashboard import (
     measure_grid,
     overview,
 )
-from tasks.models import Measure, Milestone, ProgressReport
+from tasks.models import ProgressReport
 
 from . import builders
 

@@ -15,10 +15,10 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from departments.models import Department
-from plan import xlsx
-from plan.models import Plan
+from plan.models import Measure, Milestone, Plan
+from spreadsheets import writing as xlsx
 from tasks import services
-from tasks.models import Measure, Milestone, ProgressReport, ReportVersion
+from tasks.models import ProgressReport, ReportVersion
 
 from . import builders
 from .test_plan_views import enlarge

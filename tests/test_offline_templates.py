@@ -14,8 +14,9 @@ from django.urls import reverse
 from openpyxl import Workbook, load_workbook
 
 from departments import roles
-from plan.spreadsheets import read_table
-from tasks.models import Milestone, ProgressReport, ReportVersion
+from plan.models import Milestone
+from spreadsheets.reading import read_table
+from tasks.models import ProgressReport, ReportVersion
 
 from .conftest import make_user
 from .test_report_rules import milestone, submitted, write

@@ -38,16 +38,9 @@ from django.urls.exceptions import Resolver404
 
 from departments import roles
 from departments.models import Department
-from plan.models import Plan
+from plan.models import Milestone, Plan
 from tasks import offline, services
-from tasks.models import (
-    Contribution,
-    ContributionFile,
-    Evidence,
-    Milestone,
-    ProgressReport,
-    ReportVersion,
-)
+from tasks.models import Contribution, ContributionFile, Evidence, ProgressReport, ReportVersion
 
 from . import builders
 from .conftest import PASSWORD, make_user

@@ -9,8 +9,8 @@ from openpyxl import load_workbook
 
 from departments.models import Department
 from plan.layout import label_quarters
-from plan.models import Plan, WorkArea
-from tasks.models import Action, Measure, Milestone, ProgressReport
+from plan.models import Action, Measure, Milestone, Plan, WorkArea
+from tasks.models import ProgressReport
 
 from . import builders
 

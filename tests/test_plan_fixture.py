@@ -26,8 +26,7 @@ from django.core.management import call_command
 from django.db import models
 
 from departments.models import Department
-from plan.models import Plan, WorkArea
-from tasks.models import Action, Measure, Milestone
+from plan.models import Action, Measure, Milestone, Plan, WorkArea
 
 SOURCE = Path(settings.BASE_DIR) / "fixtures" / "source" / "chongqing_2014_plan.txt"
 TABLE_START = "附件:\n重庆市2014年专利事业发展战略推进计划\n"

@@ -4,8 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from plan.models import Plan
-from tasks.models import Action, Measure, Milestone
+from plan.models import Action, Measure, Milestone, Plan
 
 from .conftest import PASSWORD
 

@@ -22,9 +22,9 @@ from openpyxl import load_workbook
 
 from departments import roles
 from departments.models import Department
-from plan.models import Plan
+from plan.models import Milestone, Plan
 from tasks import dashboard, services
-from tasks.models import Milestone, ProgressReport
+from tasks.models import ProgressReport
 
 from . import builders
 from .conftest import make_user

@@ -14,10 +14,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from departments import roles
 from departments.models import Department
-from plan.models import Plan
+from plan.models import Milestone, Plan
 from tasks import services
 from tasks.forms import ReportForm
-from tasks.models import Milestone, ProgressReport, ReportVersion
+from tasks.models import ProgressReport, ReportVersion
 
 from .conftest import make_user
 

@@ -127,18 +127,18 @@ def test_a_non_superuser_admin_reaches_the_admin_changelists(client, plan_2014):
 
     admin = make_user("clerk", roles.ADMIN)
     client.force_login(admin)
-    assert client.get(reverse("admin:tasks_milestone_changelist")).status_code == 200
+    assert client.get(reverse("admin:plan_milestone_changelist")).status_code == 200
     assert client.get(reverse("admin:plan_plan_changelist")).status_code == 200
 
 
 def test_admin_edits_are_in_the_audit_log(client, admin_user, plan_2014):
     from django.contrib.admin.models import LogEntry
 
-    from tasks.models import Milestone
+    from plan.models import Milestone
 
     phase = Milestone.objects.unscheduled().first()
     client.force_login(admin_user)
-    changelist = reverse("admin:tasks_milestone_changelist")
+    changelist = reverse("admin:plan_milestone_changelist")
     page = client.get(changelist, {"quarter": "none"})
     forms = page.context["cl"].formset
     data = {

@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from departments import roles
-from plan.models import Plan
-from tasks.models import Evidence, Milestone, ProgressReport, ReportVersion
+from plan.models import Milestone, Plan
+from tasks.models import Evidence, ProgressReport, ReportVersion
 
 from .conftest import make_user
 from .test_plan_views import enlarge

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from plan.layout import import_plan
-from plan.spreadsheets import SheetError
+from spreadsheets.reading import SheetError
 
 
 class Command(BaseCommand):

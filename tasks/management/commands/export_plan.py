@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from plan.layout import export_plan
 from plan.models import Plan
+from tasks.models import ProgressReport
 
 
 class Command(BaseCommand):
@@ -21,5 +22,6 @@ class Command(BaseCommand):
         if len(plans) > 1:
             names = ", ".join(p.title for p in plans)
             raise CommandError(f"{year} has several plans ({names}); choose one with --title")
-        export_plan(plans[0]).save(output)
+        approved = ProgressReport.objects.approved_by_cell(plans[0])
+        export_plan(plans[0], approved).save(output)
         self.stdout.write(f"Wrote {plans[0]} to {output}.")

@@ -13,8 +13,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from tqdm import tqdm
 
-from plan.models import Plan, WorkArea
-from tasks.models import Action, Measure, Milestone, ProgressReport, ReportVersion
+from plan.models import Action, Measure, Milestone, Plan, WorkArea
+from tasks.models import ProgressReport, ReportVersion
 
 PROVINCE_PLANS = 41 * 10
 NATIONAL_PLANS = 330 * 10
