@@ -7,7 +7,6 @@ import csv
 import html
 import io
 import re
-import time
 import zipfile
 
 import pytest
@@ -675,27 +674,25 @@ def big_file() -> bytes:
 
 
 @pytest.mark.slow
-def test_ten_thousand_reports_import_quickly_in_few_queries(
+def test_ten_thousand_reports_import_in_few_queries(
     big_plan, admin_user, django_assert_max_num_queries
 ):
-    """Slow-ish (a few seconds): 10,000 rows through the same resource the admin uses."""
+    """10,000 rows through the same resource the admin uses, in a bounded number of queries
+    (their speed is measured in make bench, never here)."""
     from spreadsheets.importing import XLSX as XLSXFormat
 
     content = big_file()
-    started = time.perf_counter()
     dataset = XLSXFormat().create_dataset(content)
     # Bulk writes: the query count grows with rows / batch size (SQLite takes ~70 rows a
     # statement, PostgreSQL 1,000), not with rows.
     with django_assert_max_num_queries(400):
         result = ProgressReportResource().import_data(dataset, dry_run=False, user=admin_user)
-    elapsed = time.perf_counter() - started
     assert not result.has_errors() and not result.has_validation_errors()
     assert result.totals["new"] == 10_000
     assert ProgressReport.objects.count() == 10_000
     assert (
         ReportVersion.objects.filter(event="imported", by=admin_user, version=1).count() == 10_000
     )
-    assert elapsed < 10, f"10,000 rows took {elapsed:.1f} s"
 
     # Again with every percent changed: 10,000 updates, version 2 each.
     content = content  # same rows, but the percent differs below
@@ -705,21 +702,16 @@ def test_ten_thousand_reports_import_quickly_in_few_queries(
         values = list(row)
         values[percent] = (values[percent] + 1) % 100
         dataset[index] = values
-    started = time.perf_counter()
     with django_assert_max_num_queries(400):
         result = ProgressReportResource().import_data(dataset, dry_run=False, user=admin_user)
-    elapsed = time.perf_counter() - started
     assert result.totals["update"] == 10_000, result.invalid_rows[:1]
     assert ReportVersion.objects.filter(version=2).count() == 10_000
-    assert elapsed < 10, f"10,000 updates took {elapsed:.1f} s"
 
 
 @pytest.mark.slow
 def test_ten_thousand_reports_through_the_admin(admin_client, big_plan):
-    started = time.perf_counter()
+    """Preview and confirm of 10,000 rows (their speed is measured in make bench)."""
     response = preview(admin_client, ProgressReport, big_file(), "big.xlsx")
     assert "共10000行:新增10000行" in page_text(response)
     confirm(admin_client, ProgressReport, response)
-    elapsed = time.perf_counter() - started
     assert ProgressReport.objects.count() == 10_000
-    assert elapsed < 30, f"preview and confirm of 10,000 rows took {elapsed:.1f} s"
