@@ -78,12 +78,21 @@ def may_view_dashboard(user) -> bool:
     return bool(roles_of(user) & {LEADER, REVIEWER, ADMIN})
 
 
-def is_reviewer(user) -> bool:
-    return REVIEWER in roles_of(user)
+def may_use_admin(user) -> bool:
+    """The Django admin lets in active staff accounts (admins, and superusers)."""
+    return user.is_authenticated and user.is_active and user.is_staff
 
 
-def is_leader(user) -> bool:
-    return LEADER in roles_of(user)
+def page_permissions(user) -> dict[str, bool]:
+    """What the navigation offers a user; each page checks again on the server."""
+    held = roles_of(user)
+    return {
+        "work": STAFF in held,
+        "contribute": UNIT in held,
+        "review": REVIEWER in held,
+        "dashboard": may_view_dashboard(user),
+        "admin": may_use_admin(user),
+    }
 
 
 def is_admin(user) -> bool:
