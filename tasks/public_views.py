@@ -30,7 +30,7 @@ def public_index(request: HttpRequest) -> HttpResponse:
 @cache_page(PUBLIC_CACHE_SECONDS)
 def public_plan(request: HttpRequest, pk: int) -> HttpResponse:
     plan = get_object_or_404(Plan.objects.select_related("issuer"), pk=pk, published=True)
-    approved = ProgressReport.objects.filter(state=ProgressReport.State.APPROVED).only(
+    approved = ProgressReport.objects.approved().only(
         "milestone_id", "quarter", "status", "percent"
     )
     measures = Measure.objects.filter(work_area__plan=plan).prefetch_related(
