@@ -12,24 +12,20 @@ ALL = (STAFF, REVIEWER, LEADER, ADMIN, UNIT)
 
 def roles_of(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
     """The role names a user holds; cached on the user object for the request."""
-    if not user.is_authenticated:
-        return frozenset()
-    cached = getattr(user, "_plantracker_roles", None)
-    if cached is None:
-        load_memberships(user)
-        cached = user._plantracker_roles
-    return cached
+    return _membership(user, "_plantracker_roles")
 
 
 def department_ids(user: AbstractBaseUser | AnonymousUser) -> frozenset[int]:
     """The pks of the departments a user belongs to; cached on the user object."""
+    return _membership(user, "_plantracker_offices")
+
+
+def _membership(user, attribute: str) -> frozenset:
     if not user.is_authenticated:
         return frozenset()
-    cached = getattr(user, "_plantracker_offices", None)
-    if cached is None:
+    if getattr(user, attribute, None) is None:
         load_memberships(user)
-        cached = user._plantracker_offices
-    return cached
+    return getattr(user, attribute)
 
 
 def load_memberships(user) -> None:

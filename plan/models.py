@@ -195,6 +195,10 @@ class Action(models.Model):
     def __str__(self) -> str:
         return f"{self.number}.{self.text[:40]}"
 
+    def copy_for(self, measure: "Measure") -> "Action":
+        """An unsaved copy under `measure` (a plan copied to a new year)."""
+        return Action(measure=measure, number=self.number, text=self.text)
+
 
 class MilestoneQuerySet(models.QuerySet):
     def scheduled_in(self, quarter: int):
@@ -253,6 +257,17 @@ class Milestone(models.Model):
             raise ValidationError(_("起始季度和截止季度须同时填写,或同时留空(未排期)。"))
         if self.first_quarter and self.first_quarter > self.last_quarter:
             raise ValidationError(_("起始季度不能晚于截止季度。"))
+
+    def copy_for(self, measure: Measure) -> "Milestone":
+        """An unsaved copy under `measure`, with its label, text and quarters."""
+        return Milestone(
+            measure=measure,
+            order=self.order,
+            label=self.label,
+            text=self.text,
+            first_quarter=self.first_quarter,
+            last_quarter=self.last_quarter,
+        )
 
     @property
     def scheduled(self) -> bool:

@@ -31,20 +31,8 @@ def copy_plan(plan: Plan, *, year: int, title: str) -> Plan:
         )
         copy.cooperating_units.set(measure.cooperating_units.all())
         copy.responsible_offices.set(measure.responsible_offices.all())
-        actions += [
-            Action(measure=copy, number=a.number, text=a.text) for a in measure.actions.all()
-        ]
-        milestones += [
-            Milestone(
-                measure=copy,
-                order=m.order,
-                label=m.label,
-                text=m.text,
-                first_quarter=m.first_quarter,
-                last_quarter=m.last_quarter,
-            )
-            for m in measure.milestones.all()
-        ]
+        actions += [action.copy_for(copy) for action in measure.actions.all()]
+        milestones += [milestone.copy_for(copy) for milestone in measure.milestones.all()]
     Action.objects.bulk_create(actions)
     Milestone.objects.bulk_create(milestones)
     return new

@@ -100,22 +100,9 @@ class Command(BaseCommand):
             for new, old in pairs
             for unit in old.cooperating_units.all()
         )
-        Action.objects.bulk_create(
-            Action(measure=new, number=a.number, text=a.text)
-            for new, old in pairs
-            for a in old.actions.all()
-        )
+        Action.objects.bulk_create(a.copy_for(new) for new, old in pairs for a in old.actions.all())
         milestones = Milestone.objects.bulk_create(
-            Milestone(
-                measure=new,
-                order=m.order,
-                label=m.label,
-                text=m.text,
-                first_quarter=m.first_quarter,
-                last_quarter=m.last_quarter,
-            )
-            for new, old in pairs
-            for m in old.milestones.all()
+            m.copy_for(new) for new, old in pairs for m in old.milestones.all()
         )
         reports = []
         for milestone in milestones:
