@@ -238,13 +238,11 @@ def test_up_to_the_due_date_no_row_is_late(plan_2014, quxian):
 def test_the_cooperation_page_does_not_mark_a_contributed_row_overdue(client, plan_2014, quxian):
     client.force_login(quxian)  # today is long past the 2014 plan's due dates
 
-    content = client.get(reverse("unit-work"), {"plan": plan_2014.pk, "quarter": 4})
-    classes = dict(
-        (int(pk), css)
-        for css, pk in re.findall(
-            r'<tr class="(unit-row[^"]*)" data-milestone="(\d+)">', content.content.decode()
-        )
+    response = client.get(reverse("unit-work"), {"plan": plan_2014.pk, "quarter": 4})
+    rows = re.findall(
+        r'<tr class="(unit-row[^"]*)" data-milestone="(\d+)">', response.content.decode()
     )
+    classes = {int(pk): css for css, pk in rows}
 
     assert classes[milestone(plan_2014, 3, 3).pk] == "unit-row"
     assert classes[milestone(plan_2014, 2, 4).pk] == "unit-row overdue"
