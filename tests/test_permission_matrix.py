@@ -16,10 +16,11 @@ other_staff (法律事务处); reviewer; leader; unit (各区县(自治县)知�
 measure 18) and other_unit (国家知识产权培训基地, cooperating elsewhere); admin_user (a
 superuser) and admin_group (the 管理员 role, staff but not a superuser).
 
-The data (2014 plan, personas, a submitted report with an evidence PDF, a cooperating unit's
-contribution with a file) is built once for the module inside a transaction that is rolled
-back at the end; each test runs in a savepoint of it."""
+The data (2014 plan, personas, a submitted report with an evidence PDF, an approved report, a
+draft, a cooperating unit's contribution with a file) is built once for the module inside a
+transaction that is rolled back at the end; each test runs in a savepoint of it."""
 
+import re
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -261,6 +262,8 @@ class World:
     unreported: Milestone  # measure 8, 第四季度: nothing written yet
     cooperated: Milestone  # measure 18, 第四季度: the district offices' contribution
     report: ProgressReport
+    approved: ProgressReport  # measure 3, 第一季度: approved, 进行中 77%
+    draft: ProgressReport  # measure 3, 第二季度: a draft at 37%
     evidence: Evidence
     contribution: Contribution
     contribution_file: ContributionFile
@@ -345,6 +348,18 @@ def build_world(media: Path) -> World:
         submit=True,
         files=[pdf()],
     )
+    approved = builders.report(
+        Milestone.objects.get(measure__work_area__plan=plan, measure__number=3, order=1),
+        1,
+        percent=77,
+        reviewer=users["reviewer"],
+    )
+    draft_q2 = builders.report(
+        Milestone.objects.get(measure__work_area__plan=plan, measure__number=3, order=2),
+        2,
+        percent=37,
+        state="draft",
+    )
     contribution = services.save_contribution(
         user=users["unit"],
         milestone=cooperated,
@@ -361,6 +376,8 @@ def build_world(media: Path) -> World:
         unreported=unreported,
         cooperated=cooperated,
         report=report,
+        approved=approved,
+        draft=draft_q2,
         evidence=Evidence.objects.get(report=report),
         contribution=contribution,
         contribution_file=ContributionFile.objects.get(contribution=contribution),
@@ -631,12 +648,27 @@ def test_the_stored_file_name_does_not_reveal_the_upload_name(world, db):
     assert len(Path(name).stem) == 32  # a random uuid hex
 
 
+def public_cell(content: str, report: ProgressReport) -> str:
+    """The public page's cell of `report`'s milestone and quarter, as shown."""
+    row = re.search(
+        rf'<tr class="public-row" data-milestone="{report.milestone_id}">(.*?)</tr>', content, re.S
+    )
+    assert row, f"no row for milestone {report.milestone_id}"
+    cells = re.findall(r'<td class="cell[^"]*">(.*?)</td>', row[1], re.S)
+    return cells[report.quarter - 1].strip()
+
+
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_the_public_page_shows_nothing_unapproved(world, db, persona):
-    """The submitted (not approved) report, its evidence and who wrote it stay private."""
+def test_the_public_page_shows_approved_progress_and_nothing_unapproved(world, db, persona):
+    """The approved report's status and percent are shown; the submitted report and the
+    draft (their status, percent and texts), the evidence and who wrote them stay private."""
     response = client_for(world, persona).get(url_of("public-plan", world))
     assert response.status_code == 200
     text = response.content.decode()
+    assert public_cell(text, world.approved) == "进行中 77%"
+    for unapproved in (world.report, world.draft):
+        assert public_cell(text, unapproved) == "—", unapproved.state
+        assert f"{unapproved.percent}%" not in text, unapproved.state
     for private in (
         world.report.done_text,
         world.evidence.name,
