@@ -6,6 +6,8 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from departments.admin_a11y import LabelledListEditableMixin
+
 from . import services
 from .models import Plan, WorkArea
 
@@ -27,7 +29,7 @@ class CopyPlanForm(forms.Form):
 
 
 @admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):
+class PlanAdmin(LabelledListEditableMixin, admin.ModelAdmin):
     list_display = ["title", "year", "issuer", "issued_on", "published"]
     list_editable = ["published"]
     list_filter = ["year", "published"]

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from departments.admin_a11y import LabelledListEditableMixin
 from departments.resources import AdminImportExportMixin
 from plan.models import QUARTER_CHOICES
 
@@ -68,7 +69,7 @@ class ActionAdmin(AdminImportExportMixin, admin.ModelAdmin):
 
 
 @admin.register(Milestone)
-class MilestoneAdmin(AdminImportExportMixin, admin.ModelAdmin):
+class MilestoneAdmin(LabelledListEditableMixin, AdminImportExportMixin, admin.ModelAdmin):
     resource_classes = [MilestoneResource]
     list_display = ["measure", "label", "first_quarter", "last_quarter", "text"]
     list_editable = ["first_quarter", "last_quarter"]
