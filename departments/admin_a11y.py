@@ -17,6 +17,7 @@ class LabelledListEditableMixin:
                 row = Truncator(str(self.instance)).chars(40) if self.instance.pk else ""
                 for field in self.fields.values():
                     if not field.widget.is_hidden:
-                        field.widget.attrs["aria-label"] = f"{field.label} · {row}" if row else field.label
+                        name = f"{field.label} · {row}" if row else str(field.label)
+                        field.widget.attrs["aria-label"] = name
 
         return LabelledForm

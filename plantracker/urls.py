@@ -34,6 +34,6 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
-    path("favicon.ico", login_not_required(FaviconView.as_view())),
+    path("favicon.ico", login_not_required(FaviconView.as_view()), name="favicon"),
     path("admin/", admin.site.urls),
 ]

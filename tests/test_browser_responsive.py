@@ -83,7 +83,8 @@ SMALL_TEXT = """() => {
 # ARIA references to ids that are not on the page (axe only reviews some of them).
 MISSING_IDS = """() => {
   const missing = [];
-  for (const el of document.querySelectorAll('[aria-describedby], [aria-labelledby], [aria-controls]')) {
+  const referring = '[aria-describedby], [aria-labelledby], [aria-controls]';
+  for (const el of document.querySelectorAll(referring)) {
     for (const attr of ['aria-describedby', 'aria-labelledby', 'aria-controls']) {
       for (const id of (el.getAttribute(attr) || '').split(/\\s+/).filter(Boolean)) {
         if (!document.getElementById(id)) missing.push(`${el.tagName.toLowerCase()} ${attr}=${id}`);
@@ -206,7 +207,10 @@ def pages_for(shaped, role: str) -> list[tuple[str, str]]:
     if role == "quxian":
         return [
             ("unit_work", reverse("unit-work")),
-            ("contribution_form", reverse("contribution-edit", args=[shaped["unit_milestone"].pk, 4])),
+            (
+                "contribution_form",
+                reverse("contribution-edit", args=[shaped["unit_milestone"].pk, 4]),
+            ),
         ]
     assert role == "admin1"
     return [
@@ -228,3 +232,34 @@ def test_every_page_fits_a_phone_and_passes_axe(browser, live_server, shaped, ro
         check(page, live_server.url + path, shot, problems)
     page.context.close()
     assert not problems, "\n".join(problems)
+
+
+def test_the_phone_header_is_one_bar_with_a_menu(browser, live_server, shaped):
+    page = context_for(browser, live_server, "zhao")
+    page.goto(live_server.url + reverse("dashboard"))
+    assert page.locator("header.topbar").bounding_box()["height"] <= 56
+    nav = page.get_by_role("navigation", name="主导航")
+    assert not nav.is_visible()
+    page.locator("header.topbar summary").click()
+    assert nav.is_visible()
+    page.screenshot(path=ARTIFACTS / "phone_menu_open.png")
+    nav.get_by_role("link", name="推进计划", exact=True).click()
+    assert page.locator("h1").inner_text() == shaped["plan"].title
+    assert not nav.is_visible()  # a new page starts with the menu folded
+    page.set_viewport_size(DESKTOP)
+    assert nav.is_visible()
+    assert not page.locator("header.topbar summary").is_visible()
+    assert page.get_by_role("button", name="退出").is_visible()
+
+
+def test_the_favicon_is_served_and_linked_from_every_base_template(browser, live_server, shaped):
+    page = context_for(browser, live_server, "admin1")
+    icon = page.request.get(live_server.url + "/favicon.ico")
+    assert icon.ok
+    assert icon.body()[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    for path in (reverse("dashboard"), reverse("admin:index"), reverse("public-index")):
+        page.goto(live_server.url + path)
+        hrefs = page.eval_on_selector_all("link[rel=icon]", "links => links.map(l => l.href)")
+        assert len(hrefs) == 2, path
+        for href in hrefs:
+            assert page.request.get(href).ok, href
