@@ -121,8 +121,9 @@ def check(page, url: str, shot: str, problems: list[str]) -> None:
             for text in page.evaluate(SMALL_TEXT):
                 problems.append(f"{where}: text under 14 px: {text}")
             ARTIFACTS.mkdir(exist_ok=True)
-            page.set_viewport_size(PHONE)
             page.screenshot(path=ARTIFACTS / f"phone_{shot}.png", full_page=True)
+        else:
+            page.screenshot(path=ARTIFACTS / f"desktop_{shot}.png")
 
 
 def context_for(browser, live_server, username: str | None):
