@@ -6,6 +6,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from departments.admin_a11y import LabelledListEditableMixin
 from departments.resources import AdminImportExportMixin
 
 from . import services
@@ -30,7 +31,7 @@ class CopyPlanForm(forms.Form):
 
 
 @admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):
+class PlanAdmin(LabelledListEditableMixin, admin.ModelAdmin):
     list_display = ["title", "year", "issuer", "issued_on", "published"]
     list_editable = ["published"]
     list_filter = ["year", "published"]
@@ -139,7 +140,7 @@ class ActionAdmin(AdminImportExportMixin, admin.ModelAdmin):
 
 
 @admin.register(Milestone)
-class MilestoneAdmin(AdminImportExportMixin, admin.ModelAdmin):
+class MilestoneAdmin(LabelledListEditableMixin, AdminImportExportMixin, admin.ModelAdmin):
     resource_classes = [MilestoneResource]
     list_display = ["measure", "label", "first_quarter", "last_quarter", "text"]
     list_editable = ["first_quarter", "last_quarter"]

@@ -1,8 +1,20 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from django.views.i18n import set_language
+
+
+class FaviconView(RedirectView):
+    """Browsers ask for /favicon.ico on their own: send them to the static file."""
+
+    permanent = False
+
+    def get_redirect_url(self, *args, **kwargs):
+        return static("favicon.ico")
+
 
 urlpatterns = [
     path("", include("plan.urls")),
@@ -22,5 +34,6 @@ urlpatterns = [
         name="password_change_done",
     ),
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
+    path("favicon.ico", login_not_required(FaviconView.as_view()), name="favicon"),
     path("admin/", admin.site.urls),
 ]

@@ -101,6 +101,7 @@ REPORT_READERS = row(
     admin_user=READ_ONLY,
 )
 PUBLIC = (200, 405)  # a page anyone may read, logged in or not
+FAVICON = "302→/static/favicon.ico"
 
 EXPECTED: dict[str, dict[str, dict[str, object]]] = {
     # plan
@@ -153,6 +154,8 @@ EXPECTED: dict[str, dict[str, dict[str, object]]] = {
     "password_change": row(default=(200, "302→password_change_done")),
     "password_change_done": row(default=READ_ONLY),
     "set_language": row(anonymous=("302→home", "302→home"), default=("302→home", "302→home")),
+    # browsers ask for /favicon.ico on their own, logged in or not: the static file
+    "favicon": row(anonymous=(FAVICON, FAVICON), default=(FAVICON, FAVICON)),
     # The Django admin and the import-export admin: one row for all of its URLs.
     ADMIN_ROW: row(
         anonymous=(LOGIN, LOGIN),  # or ADMIN_LOGIN: either login page
@@ -167,6 +170,7 @@ ANONYMOUS_OPEN = {
     "public-plan",
     "login",
     "set_language",
+    "favicon",
 }
 #: The (url, persona) POSTs that write a report, a contribution or a file; every other
 #: request leaves them as they were.

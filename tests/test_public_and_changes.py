@@ -60,7 +60,7 @@ def cells(content: str, target: Milestone) -> list[str]:
         rf'<tr class="public-row" data-milestone="{target.pk}">(.*?)</tr>', content, re.S
     )
     assert found, f"no row for milestone {target.pk}"
-    return [cell.strip() for cell in re.findall(r'<td class="cell[^"]*">(.*?)</td>', found[1])]
+    return [cell.strip() for cell in re.findall(r'<td class="cell[^"]*"[^>]*>(.*?)</td>', found[1])]
 
 
 def write(user, target, quarter, *, submit=True, files=(), **fields):
