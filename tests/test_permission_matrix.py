@@ -658,7 +658,7 @@ def public_cell(content: str, report: ProgressReport) -> str:
         rf'<tr class="public-row" data-milestone="{report.milestone_id}">(.*?)</tr>', content, re.S
     )
     assert row, f"no row for milestone {report.milestone_id}"
-    cells = re.findall(r'<td class="cell[^"]*">(.*?)</td>', row[1], re.S)
+    cells = re.findall(r'<td class="cell[^"]*"[^>]*>(.*?)</td>', row[1], re.S)
     return cells[report.quarter - 1].strip()
 
 

@@ -187,7 +187,7 @@ def test_the_dashboard_page_lists_no_generic_office_under_timeliness(client, lea
     response = client.get(reverse("dashboard"), {"plan": plan_2014.pk, "quarter": 2})
 
     table = re.search(
-        r'<table class="data-table timeliness">.*?</table>', response.content.decode(), re.S
+        r'<table class="data-table timeliness[^"]*">.*?</table>', response.content.decode(), re.S
     )
     assert table, "no timeliness table"
     assert "规划发展处" in table[0]
