@@ -7,6 +7,7 @@ from django.views.i18n import set_language
 urlpatterns = [
     path("", include("plan.urls")),
     path("", include("tasks.urls")),
+    path("", include("supervision.urls")),
     # Log in, log out and change one's password. No self-service password reset by email:
     # accounts belong to a bureau's staff, and an admin resets a forgotten password.
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
