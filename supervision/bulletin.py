@@ -242,7 +242,7 @@ def build(plan: Plan, quarter: int, today: datetime.date) -> Document:
         _paragraph(
             doc,
             f"{number}. {milestone.measure.number}.{milestone.measure.title}({milestone.label}):"
-            f"{milestone.text}责任处室:{offices};已完成{figure.percent}%。",
+            f"{milestone.text}(责任处室:{offices};已完成{figure.percent}%)",
         )
 
     _heading(doc, 5, "领导批示办理情况")
