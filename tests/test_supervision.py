@@ -8,7 +8,10 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from departments import roles
 from plan.models import Measure
@@ -459,3 +462,60 @@ def test_nothing_of_supervision_is_on_the_public_page(client, boss, plan_2014):
     page = client.get(reverse("public-plan", args=[plan_2014.pk])).content.decode()
     assert "机密批示内容" not in page
     assert "领导批示" not in page
+
+
+# --- Bounded queries -------------------------------------------------------------------------
+
+
+def queries_of(client, url) -> int:
+    with CaptureQueriesContext(connection) as context:
+        assert client.get(url).status_code == 200
+    return len(context)
+
+
+def test_the_notice_list_does_not_grow_with_the_notices(
+    client, zhang, django_assert_max_num_queries
+):
+    client.force_login(zhang)
+    make = lambda n: Notice.objects.bulk_create(  # noqa: E731
+        Notice(user=zhang, kind="urging", text="催办", link="/work/", created_at=timezone.now())
+        for _ in range(n)
+    )
+    make(1)
+    # session, user, roles, the unread count, the page's count, its notices
+    with django_assert_max_num_queries(6):
+        client.get(reverse("notice-list"))
+    make(25)
+    with django_assert_max_num_queries(6):
+        client.get(reverse("notice-list"))
+
+
+def test_the_supervision_page_does_not_grow_with_instructions_and_urgings(
+    client, zhang, reviewer, boss, patent_office
+):
+    instruct(boss)
+    urge(reviewer, patent_office, [milestone(7, 2)])
+    client.force_login(boss)
+    url = reverse("supervision-overview") + "?quarter=2"
+    small = queries_of(client, url)
+    for day in range(1, 11):
+        instruction = instruct(boss, number=3, text=f"批示{day}")
+        services.answer(user=zhang, instruction=instruction, text="已办理。")
+        on = MAY_10 + datetime.timedelta(days=day)
+        urge(reviewer, patent_office, [milestone(7, 2), milestone(3, 2)], on=on, reply_by=on)
+    # session, user, roles, plan, plans, instructions with their offices, acknowledgements
+    # and answers (4), urgings and their milestones (2), the dashboard's three figures queries
+    assert queries_of(client, url) == small <= 14
+
+
+def test_instruction_and_urging_pages_are_bounded(client, zhang, reviewer, boss, patent_office):
+    instruction = instruct(boss)
+    for n in range(5):
+        services.answer(user=zhang, instruction=instruction, text=f"办理{n}")
+    urging = urge(reviewer, patent_office, [milestone(7, 2), milestone(3, 2), milestone(8, 2)])
+    client.force_login(boss)
+    # the instruction, its rows (4), its answers with their files (2), acknowledgements, and
+    # session, user, roles
+    assert queries_of(client, reverse("instruction-detail", args=[instruction.pk])) <= 11
+    # session, user, roles, the urging, its milestones
+    assert queries_of(client, reverse("urging-detail", args=[urging.pk])) <= 5
