@@ -3,6 +3,7 @@ Views call these functions; each write runs in one transaction and sends its not
 (mails go out after the commit)."""
 
 import datetime
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -36,6 +37,7 @@ from .models import (
 )
 
 Kind = Notice.Kind
+logger = logging.getLogger(__name__)
 DONE_STATES = (ProgressReport.State.SUBMITTED, ProgressReport.State.APPROVED)
 
 
@@ -74,8 +76,18 @@ def notify(users: Iterable, kind: str, text: str, link: str) -> list[Notice]:
         if user.email and user.pk not in muted
     ]
     if mails:
-        after_commit(lambda: get_connection().send_messages(mails))
+        after_commit(lambda: send_quietly(mails))
     return notices
+
+
+def send_quietly(mails: list[EmailMessage]) -> None:
+    """Sends after the change is committed: a mail server that is down must not turn a saved
+    answer or review into an error page. The notice is in the app either way; the failure
+    is logged."""
+    try:
+        get_connection().send_messages(mails)
+    except Exception:  # noqa: BLE001 - any transport error (SMTP, socket, DNS)
+        logger.exception("could not send %s notice mail(s)", len(mails))
 
 
 def after_commit(action) -> None:

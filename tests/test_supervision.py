@@ -519,3 +519,15 @@ def test_instruction_and_urging_pages_are_bounded(client, zhang, reviewer, boss,
     assert queries_of(client, reverse("instruction-detail", args=[instruction.pk])) <= 11
     # session, user, roles, the urging, its milestones
     assert queries_of(client, reverse("urging-detail", args=[urging.pk])) <= 5
+
+
+def test_a_mail_server_that_is_down_does_not_undo_the_notice(zhang, reviewer, monkeypatch, caplog):
+    def refuse(self, messages):
+        raise ConnectionRefusedError("smtp down")
+
+    monkeypatch.setattr(services, "after_commit", lambda action: action())
+    monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", refuse)
+    returned(zhang, reviewer, milestone(7, 2), 2)
+
+    assert Notice.objects.filter(user=zhang, kind="returned").count() == 1
+    assert "could not send 1 notice mail(s)" in caplog.text
