@@ -45,6 +45,7 @@ def test_instruction_answer_urging_and_escalation(browser, live_server, staff, r
     office.fill("#id_text", "已召开推进会,指标体系已在10家企业试用。")
     office.get_by_role("button", name="报送", exact=True).click()
     assert "办理情况已报送" in office.locator(".messages").inner_text()
+    office.screenshot(path=ARTIFACTS / "instruction.png", full_page=True)
 
     # The leader sees it answered: a notice, and the supervision page.
     boss.goto(live_server.url + reverse("notice-list"))
@@ -71,6 +72,7 @@ def test_instruction_answer_urging_and_escalation(browser, live_server, staff, r
     # The office sees the urging on 我的工作, and ignores it.
     office.goto(live_server.url + reverse("my-work") + "?quarter=4")
     assert "请抓紧报送2014年第4季度进展情况" in office.locator(".supervision-banner").inner_text()
+    office.screenshot(path=ARTIFACTS / "my_work_urged.png")
 
     # The day after its date, the daily run escalates it to the leader.
     call_command("supervise", date=(today + datetime.timedelta(days=1)).isoformat())
