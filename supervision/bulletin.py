@@ -42,6 +42,11 @@ def issuer(plan: Plan) -> str:
     return settings.BULLETIN_ISSUER or plan.issuer.name
 
 
+def quoted(title: str) -> str:
+    """A document's title in 书名号, as official text cites it."""
+    return title if title.startswith("《") else f"《{title}》"
+
+
 def rate(part: int, whole: int) -> str:
     return f"{round(100 * part / whole)}%" if whole else "—"
 
@@ -173,7 +178,7 @@ def build(plan: Plan, quarter: int, today: datetime.date) -> Document:
     _paragraph(doc)
     _paragraph(
         doc,
-        f"关于{plan.title}{plan.year}年第{quarter}季度推进情况的通报",
+        f"关于{quoted(plan.title)}第{NUMERALS[quarter - 1]}季度推进情况的通报",
         font=SONG,
         size=22,
         bold=True,
@@ -183,17 +188,22 @@ def build(plan: Plan, quarter: int, today: datetime.date) -> Document:
     _paragraph(doc, "各处室、各配合单位:", indent=False)
     _paragraph(
         doc,
-        f"现将{plan.title}截至{plan.year}年第{quarter}季度的推进情况通报如下(统计口径:"
+        f"现将{quoted(plan.title)}截至{plan.year}年第{NUMERALS[quarter - 1]}季度的推进情况通报如下"
+        "(统计口径:"
         f"经审核通过的季度进展报告;报告截止日期{chinese_date(plan.report_due(quarter))})。",
     )
 
     _heading(doc, 1, "总体进展情况")
     active = sum(1 for figure in data.figures if figure.active_in(quarter))
+    # The dashboard's categories of a due milestone by its latest approved report; the rest
+    # have none yet. (逾期 cuts across them.)
+    unreported = total.due - total.done - total.in_progress - total.behind
     _paragraph(
         doc,
         f"计划共有进度节点{len(data.figures)}个,截至本季度应完成{total.due}个,其中已完成"
         f"{total.done}个,进行中{total.in_progress}个,滞后{total.behind}个,逾期未完成"
-        f"{total.overdue}个。总体完成率{total.completion}%,序时进度{total.expected}%。"
+        f"{total.overdue}个,尚无审核通过进展的{unreported}个。总体完成率{total.completion}%,"
+        f"序时进度{total.expected}%。"
         f"本季度应报送进展的进度节点{active}个,尚未报送{total.not_reported}个。",
     )
 

@@ -119,10 +119,11 @@ def test_the_bulletins_figures(small_plan):
     paragraphs = texts(document)
 
     assert paragraphs[:3] == ["督查通报", "2030年第2期", "某市知识产权局　　　　2030年7月15日"]
-    assert "关于《某市2030年推进计划》2030年第2季度推进情况的通报" in paragraphs
+    assert "关于《某市2030年推进计划》第二季度推进情况的通报" in paragraphs
     assert (
         "计划共有进度节点4个,截至本季度应完成3个,其中已完成1个,进行中2个,滞后0个,逾期未完成"
-        "2个。总体完成率57%,序时进度100%。本季度应报送进展的进度节点2个,尚未报送1个。"
+        "2个,尚无审核通过进展的0个。总体完成率57%,序时进度100%。本季度应报送进展的进度节点2个,"
+        "尚未报送1个。"
     ) in paragraphs
     areas, offices, units = document.tables
     assert table_rows(areas) == [
