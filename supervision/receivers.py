@@ -11,6 +11,7 @@ def _offices(milestone):
     return [office.pk for office in services.responsible_offices(milestone.measure)]
 
 
+@services.in_site_language
 def report_reviewed(sender, *, report, reviewer, approved, **kwargs):
     """The responsible office's staff learn of an approval, or of a return with its comment."""
     milestone = report.milestone
@@ -36,6 +37,7 @@ def report_reviewed(sender, *, report, reviewer, approved, **kwargs):
     )
 
 
+@services.in_site_language
 def contribution_saved(sender, *, contribution, **kwargs):
     """The responsible office's staff learn that a cooperating unit has reported (the first
     time; corrections are seen on the report page)."""

@@ -3,6 +3,7 @@ Views call these functions; each write runs in one transaction and sends its not
 (mails go out after the commit)."""
 
 import datetime
+import functools
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -88,6 +89,19 @@ def send_quietly(mails: list[EmailMessage]) -> None:
         get_connection().send_messages(mails)
     except Exception:  # noqa: BLE001 - any transport error (SMTP, socket, DNS)
         logger.exception("could not send %s notice mail(s)", len(mails))
+
+
+def in_site_language(function):
+    """Notices and mails are written in the site's language (settings.LANGUAGE_CODE), not in
+    that of whoever caused them: a reviewer working in English returns a report to an office
+    that reads Chinese."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        with translation.override(settings.LANGUAGE_CODE):
+            return function(*args, **kwargs)
+
+    return wrapper
 
 
 def after_commit(action) -> None:
@@ -199,6 +213,7 @@ def may_reply(user, urging: Urging) -> bool:
 # --- Leaders' instructions --------------------------------------------------------------
 
 
+@in_site_language
 @transaction.atomic
 def instruct(
     *,
@@ -263,6 +278,7 @@ def acknowledge(*, user, instruction: Instruction) -> list[Acknowledgement]:
     return done
 
 
+@in_site_language
 @transaction.atomic
 def answer(
     *, user, instruction: Instruction, text: str, files: Iterable[UploadedFile] = ()
@@ -361,6 +377,7 @@ def instruction_rows(instructions, on: datetime.date | None = None) -> list[Inst
 # --- Urging and escalation --------------------------------------------------------------
 
 
+@in_site_language
 @transaction.atomic
 def urge(
     *,
@@ -457,6 +474,7 @@ def settled(urging: Urging) -> bool:
     return bool(urged) and urged <= done
 
 
+@in_site_language
 @transaction.atomic
 def escalate(on: datetime.date | None = None) -> list[Urging]:
     """Urgings unsettled after their date go to the leaders: a notice and a mail, once."""

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from departments import roles
 from plan.models import Measure
@@ -531,3 +531,19 @@ def test_a_mail_server_that_is_down_does_not_undo_the_notice(zhang, reviewer, mo
 
     assert Notice.objects.filter(user=zhang, kind="returned").count() == 1
     assert "could not send 1 notice mail(s)" in caplog.text
+
+
+def test_notices_are_written_in_the_sites_language(zhang, reviewer):
+    """A reviewer working in English returns a report to an office that reads Chinese."""
+    with translation.override("en"):
+        returned(zhang, reviewer, milestone(7, 2), 2)
+    assert "的报告被退回,审核意见:请补充数据。" in Notice.objects.get().text
+
+
+def test_the_english_notice_pages(client, zhang):
+    client.force_login(zhang)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert "No notices." in client.get(reverse("notice-list")).content.decode()
+    settings_page = client.get(reverse("notice-settings")).content.decode()
+    assert "Choose which are also emailed to you" in settings_page
+    assert "Report approved" in settings_page
