@@ -13,7 +13,7 @@ import datetime
 import io
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -294,6 +294,9 @@ def build(plan: Plan, quarter: int, today: datetime.date) -> Document:
 
 
 def render(plan: Plan, quarter: int, today: datetime.date) -> bytes:
+    """The document as bytes, in the site's language whatever the reader's (the states of
+    instructions and offices come from the translated interface)."""
     buffer = io.BytesIO()
-    build(plan, quarter, today).save(buffer)
+    with translation.override(settings.LANGUAGE_CODE):
+        build(plan, quarter, today).save(buffer)
     return buffer.getvalue()

@@ -2,12 +2,14 @@
 out by hand for a small plan; its page set-up and fonts; the command and the download."""
 
 import datetime
+import io
 import shutil
 import subprocess
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import translation
 from docx import Document
 from docx.enum.section import WD_ORIENT
 
@@ -114,8 +116,12 @@ def table_rows(table) -> list[list[str]]:
     return [[cell.text for cell in row.cells] for row in table.rows]
 
 
+def read(plan, quarter=2) -> Document:
+    return Document(io.BytesIO(bulletin.render(plan, quarter, TODAY)))
+
+
 def test_the_bulletins_figures(small_plan):
-    document = bulletin.build(small_plan, 2, TODAY)
+    document = read(small_plan)
     paragraphs = texts(document)
 
     assert paragraphs[:3] == ["督查通报", "2030年第2期", "某市知识产权局　　　　2030年7月15日"]
@@ -203,3 +209,9 @@ def test_libreoffice_converts_it_to_pdf(small_plan, tmp_path):
         capture_output=True,
     )
     assert (tmp_path / "bulletin.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_the_bulletin_is_chinese_for_a_reader_of_the_english_interface(small_plan):
+    with translation.override("en"):
+        paragraphs = texts(read(small_plan))
+    assert any("已办理(甲处已报送办理情况)" in p for p in paragraphs)
