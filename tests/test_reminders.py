@@ -7,6 +7,7 @@ import datetime
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from departments import roles
 from plan.models import Plan
@@ -214,3 +215,23 @@ def test_demo_accounts_get_example_addresses(db, plan_2014, settings):
     assert emails["zhuanli"] == "zhuanli@example.org"
     assert emails["leader"] == "leader@example.org"
     assert "" not in emails.values()
+
+
+def test_the_cadence_days_are_settings(outbox, zhang, settings):
+    settings.REMINDER_DAYS_BEFORE = [3]
+    settings.REMINDER_OVERDUE_EVERY = 14
+    sent = []
+    for day in days("2014-03-25", "2014-05-10"):
+        before = len(outbox)
+        remind(day.isoformat())
+        if len(outbox) > before:
+            sent.append(day.strftime("%m-%d"))
+    assert sent == ["04-07", "04-10", "04-24", "05-08"]
+
+
+def test_the_admin_lists_users_without_an_email_address(client, admin_user, zhang, reviewer):
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:auth_user_changelist") + "?has_email=no").content.decode()
+    assert ">wang<" in page
+    assert ">zhang<" not in page
+    assert "未登记邮箱" in page
