@@ -215,7 +215,7 @@ def answer_file(request: HttpRequest, pk: int) -> FileResponse:
 def urging_new(request: HttpRequest, office_id: int) -> HttpResponse:
     if not services.may_urge(request.user):
         raise PermissionDenied(_("只有审核人或领导可以催办。"))
-    office = get_object_or_404(Department, pk=office_id, generic=False)
+    office = get_object_or_404(Department, pk=office_id, generic=False, kind=Department.Kind.OFFICE)
     plan, quarter = _plan_and_quarter(request)
     milestones = list(
         Milestone.objects.scheduled_in(quarter)

@@ -547,3 +547,8 @@ def test_the_english_notice_pages(client, zhang):
     settings_page = client.get(reverse("notice-settings")).content.decode()
     assert "Choose which are also emailed to you" in settings_page
     assert "Report approved" in settings_page
+
+
+def test_only_an_office_can_be_urged(client, reviewer, district):
+    client.force_login(reviewer)
+    assert client.get(reverse("urging-new", args=[district.pk])).status_code == 404
