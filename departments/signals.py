@@ -2,7 +2,7 @@ from django.contrib.auth.models import Group, Permission
 
 from . import roles
 
-ADMIN_APPS = ("departments", "plan", "tasks", "auth", "axes", "admin")
+ADMIN_APPS = ("departments", "plan", "tasks", "supervision", "auth", "axes", "admin")
 
 
 def grant_admin_permissions(sender, **kwargs) -> None:

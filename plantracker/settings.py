@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "departments",
     "plan",
     "tasks",
+    "supervision",
 ]
 
 MIDDLEWARE = [
@@ -154,6 +155,18 @@ DEFAULT_FROM_EMAIL = os.getenv("DJANGO_DEFAULT_FROM_EMAIL", "plantracker@localho
 # Plan Tracker's own rules.
 REPORT_DUE_DAYS = envint("PLANTRACKER_REPORT_DUE_DAYS", "10")
 EVIDENCE_MAX_BYTES = envint("PLANTRACKER_EVIDENCE_MAX_BYTES", str(10 * 1024 * 1024))
+# Links in mails point here (no request to build them from when cron sends them).
+SITE_URL = os.getenv("PLANTRACKER_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Reminder cadence for a quarter's reports: so many days before the due date, on it, and
+# then every so many days while overdue. At most one reminder mail a person a day.
+REMINDER_DAYS_BEFORE = [
+    int(day) for day in envlist("PLANTRACKER_REMINDER_DAYS_BEFORE", "7,1") if day.isdecimal()
+]
+REMINDER_OVERDUE_EVERY = envint("PLANTRACKER_REMINDER_OVERDUE_EVERY", "7")
+# The in-app "deadline in N days" notice.
+NOTICE_DEADLINE_DAYS = envint("PLANTRACKER_NOTICE_DEADLINE_DAYS", "3")
+# The issuing office printed on the quarterly bulletin (督查通报); the plan's issuer if empty.
+BULLETIN_ISSUER = os.getenv("PLANTRACKER_BULLETIN_ISSUER", "")
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False

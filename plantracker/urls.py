@@ -19,6 +19,7 @@ class FaviconView(RedirectView):
 urlpatterns = [
     path("", include("plan.urls")),
     path("", include("tasks.urls")),
+    path("", include("supervision.urls")),
     # Log in, log out and change one's password. No self-service password reset by email:
     # accounts belong to a bureau's staff, and an admin resets a forgotten password.
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),

@@ -18,6 +18,7 @@ from departments import roles
 from departments.roles import roles_of
 from plan.models import Milestone, Plan
 
+from . import signals
 from .models import Contribution, ContributionFile, Evidence, ProgressReport, ReportVersion
 
 State = ProgressReport.State
@@ -199,6 +200,7 @@ def review_report(
     report.save(update_fields=["state", "review_comment", "version"])
     event = ReportVersion.Event.APPROVED if approve else ReportVersion.Event.RETURNED
     _record(report, event, reviewer, now, comment)
+    signals.report_reviewed.send(ProgressReport, report=report, reviewer=reviewer, approved=approve)
     return report
 
 
@@ -356,6 +358,7 @@ def save_contribution(
             uploaded_by=user,
             uploaded_at=now,
         )
+    signals.contribution_saved.send(Contribution, contribution=contribution)
     return contribution
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYERS = ["spreadsheets", "departments", "plan", "tasks"]  # bottom first
+LAYERS = ["spreadsheets", "departments", "plan", "tasks", "supervision"]  # bottom first
 OURS = {*LAYERS, "plantracker"}
 
 

@@ -841,8 +841,9 @@ def test_the_cooperation_pages_queries_do_not_grow_with_the_data(
 
 
 # The dashboard's eleven (see tests/test_dashboard_views.py), and three for the units table:
-# the quarter's milestones, their cooperating units and the quarter's contributions.
-OVERVIEW_QUERIES = 14
+# the quarter's milestones, their cooperating units and the quarter's contributions; and the
+# supervision panel's one.
+OVERVIEW_QUERIES = 15
 
 
 @pytest.mark.parametrize("times", [1, 20], ids=["1x", "20x"])

@@ -427,11 +427,13 @@ def test_the_due_figure_links_to_the_due_milestones(client, leader, second_quart
 # with measures and work areas, their responsible offices, their reports up to the quarter.
 XLSX_QUERIES = 10
 # the same, the plans for the plan selector, and the cooperating units' table: milestones of
-# the quarter, their measures' cooperating units, the quarter's contributions.
-OVERVIEW_QUERIES = 14
+# the quarter, their measures' cooperating units, the quarter's contributions; and the
+# supervision panel's one (instructions and escalated urgings counted in subqueries).
+OVERVIEW_QUERIES = 15
 # session, user, roles, the measure with its plan, its actions, its offices, the work areas
-# and offices (the filters' choices), then the dashboard's three for the measure's milestones.
-MEASURE_QUERIES = 11
+# and offices (the filters' choices), then the dashboard's three for the measure's milestones,
+# and the measure's instructions (supervision).
+MEASURE_QUERIES = 12
 
 
 @pytest.fixture(params=[1, 20], ids=["1x", "20x"])

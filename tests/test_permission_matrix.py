@@ -20,6 +20,7 @@ The data (2014 plan, personas, a submitted report with an evidence PDF, an appro
 draft, a cooperating unit's contribution with a file) is built once for the module inside a
 transaction that is rolled back at the end; each test runs in a savepoint of it."""
 
+import datetime
 import re
 from dataclasses import dataclass
 from io import BytesIO
@@ -40,6 +41,15 @@ from django.urls.exceptions import Resolver404
 from departments import roles
 from departments.models import Department
 from plan.models import Milestone, Plan
+from supervision import services as supervision
+from supervision.models import (
+    Acknowledgement,
+    AnswerFile,
+    Instruction,
+    InstructionAnswer,
+    Notice,
+    Urging,
+)
 from tasks import offline, services
 from tasks.models import Contribution, ContributionFile, Evidence, ProgressReport, ReportVersion
 
@@ -148,6 +158,27 @@ EXPECTED: dict[str, dict[str, dict[str, object]]] = {
         leader=READ_ONLY,
         admin_user=READ_ONLY,
     ),
+    # supervision (督办): notices, instructions, urging, the bulletin
+    "notice-list": row(default=READ_ONLY),
+    "notice-count": row(default=READ_ONLY),
+    # a notice of zhang's (staff): it opens the instruction it is about; nobody else's
+    "notice-open": row(default=FORBIDDEN_PAGE, staff=("302→instruction-detail", 405)),
+    "notice-read-all": row(default=(405, "302→notice-list")),
+    "notice-settings": row(default=(200, "302→notice-settings")),
+    "supervision-overview": DASHBOARD,
+    "bulletin-download": DASHBOARD,
+    "instruction-new": row(default=FORBIDDEN, leader=(200, "302→instruction-detail")),
+    "instruction-detail": REPORT_READERS,
+    "instruction-acknowledge": row(default=(405, 403), staff=(405, "302→instruction-detail")),
+    "instruction-answer": row(default=(405, 403), staff=(405, "302→instruction-detail")),
+    "answer-file": REPORT_READERS,
+    "urging-new": row(
+        default=FORBIDDEN,
+        reviewer=(200, "302→urging-detail"),
+        leader=(200, "302→urging-detail"),
+    ),
+    "urging-detail": REPORT_READERS,
+    "urging-reply": row(default=(405, 403), staff=(405, "302→urging-detail")),
     # django.contrib.auth
     "login": row(anonymous=(200, "302→home"), default=(200, "302→home")),
     "logout": row(default=(405, LOGIN)),
@@ -179,6 +210,12 @@ WRITES = {
     ("offline-upload", "staff"),
     ("report-review", "reviewer"),
     ("contribution-edit", "unit"),
+    ("instruction-new", "leader"),
+    ("instruction-acknowledge", "staff"),
+    ("instruction-answer", "staff"),
+    ("urging-new", "reviewer"),
+    ("urging-new", "leader"),
+    ("urging-reply", "staff"),
 }
 #: The admin's own login and logout: open to all (test_the_admin_login_page_is_the_gate).
 ADMIN_GATES = {"admin:login", "admin:logout"}
@@ -271,6 +308,10 @@ class World:
     evidence: Evidence
     contribution: Contribution
     contribution_file: ContributionFile
+    instruction: Instruction  # on measure 7, not yet answered
+    answer_file: AnswerFile  # of another instruction on measure 7, answered
+    urging: Urging  # of 专利管理处 about measure 7, 第四季度
+    notice: Notice  # zhang's, about the unanswered instruction
     offline_file: bytes
     media: Path
 
@@ -373,6 +414,27 @@ def build_world(media: Path) -> World:
         figures="120人次",
         files=[pdf("培训签到表.pdf")],
     )
+    answered = supervision.instruct(
+        user=users["leader"], measure=reported.measure, milestone=None, text="请加快。", due_on=None
+    )
+    supervision.answer(
+        user=users["staff"], instruction=answered, text="已加快。", files=[pdf("办理.pdf")]
+    )
+    instruction = supervision.instruct(
+        user=users["leader"],
+        measure=reported.measure,
+        milestone=reported,
+        text="请报送。",
+        due_on=None,
+    )
+    urging = supervision.urge(
+        user=users["reviewer"],
+        office=patent,
+        quarter=4,
+        milestones=[reported],
+        message="请抓紧报送。",
+        reply_by=datetime.date(2099, 1, 1),
+    )
     return World(
         users=users,
         plan=plan,
@@ -385,6 +447,10 @@ def build_world(media: Path) -> World:
         evidence=Evidence.objects.get(report=report),
         contribution=contribution,
         contribution_file=ContributionFile.objects.get(contribution=contribution),
+        instruction=instruction,
+        answer_file=AnswerFile.objects.get(answer__instruction=answered),
+        urging=urging,
+        notice=Notice.objects.get(user=users["staff"], link__endswith=f"/{instruction.pk}/"),
         offline_file=filled_template(users["staff"], plan, first),
         media=media,
     )
@@ -413,8 +479,23 @@ def url_of(name: str, world: World) -> str:
         "dashboard-measure": [world.reported.measure_id],
         "contribution-edit": [world.cooperated.pk, 4],
         "contribution-file": [world.contribution_file.pk],
+        "notice-open": [world.notice.pk],
+        "instruction-new": [world.reported.measure_id],
+        "instruction-detail": [world.instruction.pk],
+        "instruction-acknowledge": [world.instruction.pk],
+        "instruction-answer": [world.instruction.pk],
+        "answer-file": [world.answer_file.pk],
+        "urging-new": [world.urging.office_id],
+        "urging-detail": [world.urging.pk],
+        "urging-reply": [world.urging.pk],
     }
-    query = {"my-work": q4, "offline-download": q4, "offline-upload": q4, "unit-work": q4}
+    query = {
+        "my-work": q4,
+        "offline-download": q4,
+        "offline-upload": q4,
+        "unit-work": q4,
+        "urging-new": q4,
+    }
     return reverse(name, args=arguments.get(name, [])) + query.get(name, "")
 
 
@@ -441,6 +522,20 @@ def post_data(name: str, world: World, persona: str) -> dict:
         return {"file": SimpleUploadedFile("2014年第四季度进展填报表.xlsx", world.offline_file)}
     if name == "report-review":
         return {"version": world.report.version, "comment": "", "approve": ""}
+    if name == "instruction-new":
+        return {"text": "请抓紧推进。", "due_on": "2099-01-01"}
+    if name == "instruction-answer":
+        return {"text": "已办理。", "files": pdf("办理情况.pdf")}
+    if name == "urging-new":
+        return {
+            "message": "请报送。",
+            "reply_by": "2099-01-01",
+            "milestones": [world.unreported.pk],
+        }
+    if name == "urging-reply":
+        return {"text": "已报送。"}
+    if name == "notice-settings":
+        return {"kinds": ["urging"]}
     if name == "login":
         return {"username": "zhang", "password": PASSWORD}
     if name == "password_change":
@@ -493,6 +588,10 @@ def stored(world: World) -> dict:
         ),
         "contribution_files": ContributionFile.objects.count(),
         "files_on_disk": sorted(str(p) for p in world.media.rglob("*") if p.is_file()),
+        "instructions": Instruction.objects.count(),
+        "acknowledgements": Acknowledgement.objects.count(),
+        "answers": InstructionAnswer.objects.count(),
+        "urgings": list(Urging.objects.order_by("pk").values_list("pk", "replied_at")),
     }
 
 
@@ -529,7 +628,7 @@ def test_matrix(world, db, name, persona, method):
         assert after != before, "the permitted write did not happen"
     else:
         assert after == before, "a request that is not a permitted write changed data"
-    if name in ("evidence-download", "contribution-file") and expected == 200:
+    if name in ("evidence-download", "contribution-file", "answer-file") and expected == 200:
         assert b"".join(response.streaming_content) == PDF
 
 

@@ -1,17 +1,28 @@
-"""send_reminders: one email a day to each office staff member who still owes reports for the
-current quarter (not written, a draft, or returned), listing those milestones."""
+"""send_reminders: a sensible cadence. A person who owes a quarter's reports (office staff) or
+contributions (cooperating units) is mailed 7 days and 1 day before the due date, on it, then
+weekly while overdue; at most one mail a day in all, listing everything owed, with links. Three
+days before, an in-app notice (no mail)."""
+
+import datetime
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from departments import roles
+from plan.models import Plan
+from supervision import services as supervision
+from supervision.models import Notice
+from tasks import services
 from tasks.models import Reminder
 
 from .conftest import make_user
-from .test_report_rules import approved, milestone, returned, submitted, write
+from .test_cooperation import district
+from .test_report_rules import milestone, returned, submitted, write
+
+__all__ = ["district"]  # a fixture
 
 PLAN = "重庆市2014年专利事业发展战略推进计划"
-MAY_10 = "2014-05-10"  # second quarter; its reports are due 2014-07-10
 
 
 def with_email(user, email: str):
@@ -20,86 +31,123 @@ def with_email(user, email: str):
     return user
 
 
-def remind(date: str = MAY_10, **options) -> None:
+def remind(date: str, **options) -> None:
     call_command("send_reminders", date=date, **options)
+
+
+def days(first: str, last: str):
+    day = datetime.date.fromisoformat(first)
+    while day <= datetime.date.fromisoformat(last):
+        yield day
+        day += datetime.timedelta(days=1)
 
 
 @pytest.fixture
 def outbox(db, mailoutbox):
-    """pytest-django's mailoutbox, set up after the database: setting up a test database
-    (Django's TestCase) replaces the outbox list a mailoutbox set up before it returned."""
+    """pytest-django's mailoutbox, set up after the database."""
     return mailoutbox
 
 
 @pytest.fixture
 def zhang(staff):
-    """专利管理处 staff with an email address; in Q2 they owe measures 3, 7, 8 and 18."""
+    """专利管理处 staff with an email address."""
     return with_email(staff, "zhang@cnipa-cq.example")
 
 
 @pytest.fixture
 def li(other_staff):
-    """法律事务处 staff with an email address; in Q2 they owe measures 9, 10, 22 and 30."""
+    """法律事务处 staff with an email address."""
     return with_email(other_staff, "li@cnipa-cq.example")
 
 
-def test_each_person_who_owes_reports_gets_one_email(outbox, zhang, li):
-    remind()
-
-    assert [(mail.to, mail.subject) for mail in outbox] == [
-        (["li@cnipa-cq.example"], "【推进计划跟踪】您有4个进度节点待填报"),
-        (["zhang@cnipa-cq.example"], "【推进计划跟踪】您有4个进度节点待填报"),
-    ]
+@pytest.fixture
+def quxian(district):
+    """A member of a cooperating unit (各区县知识产权局) with an email address."""
+    return with_email(make_user("quxian", roles.UNIT, district), "quxian@cnipa-cq.example")
 
 
-def test_the_email_lists_the_missing_draft_and_returned_milestones(outbox, zhang, reviewer):
-    write(zhang, milestone(3, 2), 2)
-    submitted(zhang, milestone(8, 2), 2)
-    returned(zhang, reviewer, milestone(18, 2), 2)
-    # 7 is not written at all.
-
-    remind()
-
-    [mail] = outbox
-    assert mail.subject == "【推进计划跟踪】您有3个进度节点待填报"
-    assert mail.body == "\n".join(
-        [
-            "zhang,您好:",
-            "",
-            "以下进度节点2014年第2季度尚未提交或已被退回,请及时填报:",
-            f"- {PLAN} 3.推动制定专利纲领性文件 · 第二季度:草稿未提交",
-            f"- {PLAN} 7.推进专利价值分析指标体系应用。 · 第二季度:未填报",
-            f"- {PLAN} 18.培育知识产权优势企业和示范企业。 · 第二--三季度:已退回待修改",
-            "",
-            "截止日期:2014-07-10",
-        ]
+def owed(user, quarter: int, day: str):
+    plan = Plan.objects.get(year=2014)
+    return services.pending_rows(
+        services.workspace(user, plan, quarter, datetime.date.fromisoformat(day))
     )
 
 
-def test_approved_milestones_are_not_listed(outbox, zhang, reviewer):
-    for done in [milestone(3, 2), milestone(7, 2), milestone(8, 2)]:
-        approved(zhang, reviewer, done, 2)
+def test_the_cadence_over_a_simulated_quarter(outbox, zhang, quxian):
+    """Q1 reports are due 2014-04-10, Q2 reports 2014-07-10. zhang submits every Q1 report on
+    20 April and nothing for Q2; the unit never contributes."""
+    assert owed(zhang, 1, "2014-04-01") and owed(zhang, 2, "2014-07-01")
+    sent: dict[str, list[str]] = {"zhang": [], "quxian": []}
+    for day in days("2014-03-20", "2014-07-20"):
+        if day == datetime.date(2014, 4, 20):
+            for row in owed(zhang, 1, "2014-04-20"):
+                submitted(zhang, row.milestone, 1)
+        before = len(outbox)
+        remind(day.isoformat())
+        remind(day.isoformat())  # a second run the same day sends nothing
+        for mail in outbox[before:]:
+            sent[mail.to[0].split("@")[0]].append(day.strftime("%m-%d"))
 
-    remind()
+    assert sent["zhang"] == ["04-03", "04-09", "04-10", "04-17", "07-03", "07-09", "07-10", "07-17"]
+    assert sent["quxian"] == [
+        *["04-03", "04-09", "04-10", "04-17", "04-24"],  # Q1: before, on, then weekly
+        *["05-01", "05-08", "05-15", "05-22", "05-29"],
+        *["06-05", "06-12", "06-19", "06-26"],
+        *["07-03", "07-09", "07-10", "07-17"],  # Q2's days fall on Q1's weekly ones or add
+    ]
+    assert Reminder.objects.count() == len(outbox) == 8 + 18
+    # Three days before each due date, an in-app notice, without a mail.
+    deadline = Notice.objects.filter(kind=Notice.Kind.DEADLINE).order_by("user__username", "pk")
+    assert [(n.user.username, n.link) for n in deadline] == [
+        ("quxian", f"/cooperation/?plan={Plan.objects.get().pk}&quarter=1"),
+        ("quxian", f"/cooperation/?plan={Plan.objects.get().pk}&quarter=2"),
+        ("zhang", f"/work/?plan={Plan.objects.get().pk}&quarter=1"),
+        ("zhang", f"/work/?plan={Plan.objects.get().pk}&quarter=2"),
+    ]
+
+
+def test_one_mail_lists_everything_owed_with_links(outbox, zhang, reviewer, settings):
+    settings.SITE_URL = "https://plan.example.gov.cn"
+    write(zhang, milestone(3, 2), 2)
+    submitted(zhang, milestone(8, 2), 2)
+    returned(zhang, reviewer, milestone(18, 2), 2)
+
+    remind("2014-07-03")  # 7 days before Q2 is due; Q1 (due 04-10) is overdue 84 days
 
     [mail] = outbox
-    assert mail.subject == "【推进计划跟踪】您有1个进度节点待填报"
-    assert "18.培育知识产权优势企业和示范企业。" in mail.body
-    assert "3.推动制定专利纲领性文件" not in mail.body
+    plan = Plan.objects.get()
+    assert mail.to == ["zhang@cnipa-cq.example"]
+    body = mail.body
+    q1 = f"{PLAN} 2014年第1季度(截止日期:2014-04-10,已逾期84天):"
+    q2 = f"{PLAN} 2014年第2季度(截止日期:2014-07-10,还有7天):"
+    assert body.index(q1) < body.index(q2)
+    q2_part = body[body.index(q2) :]
+    assert "- 3.推动制定专利纲领性文件 · 第二季度:草稿未提交" in q2_part
+    assert "- 18.培育知识产权优势企业和示范企业。 · 第二--三季度:已退回待修改" in q2_part
+    assert "8.推进专利价值分析指标体系" not in q2_part  # submitted: not owed
+    assert f"https://plan.example.gov.cn/work/milestones/{milestone(3, 2).pk}/q2/" in q2_part
+    count = body.count("\n- ")
+    assert mail.subject == f"【推进计划跟踪】您有{count}项进度填报待办"
+    assert Reminder.objects.get().body == body
+    assert plan.report_due(2) == datetime.date(2014, 7, 10)
 
 
-def test_a_person_with_nothing_pending_gets_no_email(outbox, zhang, li):
-    for target in [milestone(3, 2), milestone(7, 2), milestone(8, 2), milestone(18, 2)]:
-        submitted(zhang, target, 2)
-
-    remind()
-
-    assert [mail.to for mail in outbox] == [["li@cnipa-cq.example"]]
-    assert not Reminder.objects.filter(user=zhang).exists()
+def test_a_unit_is_reminded_of_its_contributions_with_links(outbox, quxian):
+    remind("2014-07-09")
+    [mail] = outbox
+    assert "配合情况未报送" in mail.body
+    assert "/cooperation/milestones/" in mail.body
 
 
-def test_a_person_without_an_email_address_is_skipped(outbox, staff, li, capsys):
-    remind()
+def test_a_day_off_the_cadence_sends_nothing(outbox, zhang):
+    remind("2014-05-10")  # Q1 is overdue since 04-10: weekly means 05-08, 05-15
+    assert [m.to for m in outbox] == []
+    remind("2014-04-17")
+    assert [m.to for m in outbox] == [["zhang@cnipa-cq.example"]]
+
+
+def test_a_person_without_an_email_address_is_skipped_and_said(outbox, staff, li, capsys):
+    remind("2014-04-10")
 
     assert [mail.to for mail in outbox] == [["li@cnipa-cq.example"]]
     assert not Reminder.objects.filter(user=staff).exists()
@@ -111,45 +159,25 @@ def test_inactive_people_and_other_roles_are_not_reminded(outbox, zhang, patent_
     zhang.save()
     with_email(make_user("sun", roles.REVIEWER, patent_office), "sun@cnipa-cq.example")
 
-    remind()
+    remind("2014-04-10")
 
     assert outbox == []
 
 
-def test_each_reminder_is_recorded_with_its_text(outbox, zhang):
-    remind()
-
-    reminder = Reminder.objects.get()
-    assert (reminder.user, str(reminder.sent_on)) == (zhang, MAY_10)
-    assert reminder.body == outbox[0].body
+def test_turning_reminder_mail_off_stops_it(outbox, zhang, li):
+    supervision.set_mail_preferences(user=zhang, wanted=[])
+    remind("2014-04-10")
+    assert [mail.to for mail in outbox] == [["li@cnipa-cq.example"]]
 
 
-def test_running_twice_the_same_day_sends_nothing_new(outbox, zhang, li, capsys):
-    remind()
-    remind()
-
-    assert len(outbox) == 2
-    assert Reminder.objects.count() == 2
-    assert capsys.readouterr().out.splitlines() == [
-        "Sent 2 reminder(s) for 2014-05-10.",
-        "Sent 0 reminder(s) for 2014-05-10.",
+def test_check_lists_the_people_without_an_email_address(db, staff, li, reviewer, capsys):
+    call_command("send_reminders", check=True)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        "wang\t审核人\t",
+        "zhang\t处室人员\t专利管理处",
+        "2 user(s) without an email address.",
     ]
-
-
-def test_the_next_day_sends_again(outbox, zhang):
-    remind("2014-05-10")
-    remind("2014-05-11")
-
-    assert [mail.to for mail in outbox] == [["zhang@cnipa-cq.example"]] * 2
-    assert Reminder.objects.count() == 2
-
-
-def test_a_person_without_email_is_tried_again_once_they_have_one(outbox, staff):
-    remind()
-    with_email(staff, "zhang@cnipa-cq.example")
-    remind()
-
-    assert [mail.to for mail in outbox] == [["zhang@cnipa-cq.example"]]
 
 
 @pytest.mark.parametrize("date", ["2014-13-01", "10/05/2014", "tomorrow"])
@@ -159,23 +187,51 @@ def test_a_bad_date_is_refused(db, date):
 
 
 def test_nothing_is_sent_for_a_year_without_a_plan(outbox, zhang, capsys):
-    remind("2015-05-10")
+    remind("2016-05-10")
 
     assert outbox == []
-    assert not Reminder.objects.exists()
-    assert "No plan for 2015; nothing to send." in capsys.readouterr().out
+    assert "No reports to remind of on 2016-05-10." in capsys.readouterr().out
 
 
-def test_during_the_grace_period_the_quarter_just_ended_is_reminded(outbox, zhang):
-    remind("2014-07-05")  # Q2 reports are due 2014-07-10
-
-    [mail] = outbox
-    assert "以下进度节点2014年第2季度尚未提交或已被退回" in mail.body
-    assert "截止日期:2014-07-10" in mail.body
-
-
-def test_in_early_january_last_years_fourth_quarter_is_reminded(outbox, zhang):
-    remind("2015-01-05")  # the 2014 plan's Q4 reports are due 2015-01-10
+def test_the_fourth_quarter_is_reminded_in_january(outbox, zhang):
+    remind("2015-01-09")  # the 2014 plan's Q4 reports are due 2015-01-10
 
     [mail] = outbox
-    assert "以下进度节点2014年第4季度尚未提交或已被退回" in mail.body
+    assert "2014年第4季度(截止日期:2015-01-10,还有1天)" in mail.body
+
+
+def test_overdue_reminders_stop_four_weeks_after_the_years_last_due_date(outbox, zhang):
+    remind("2015-02-07")  # 28 days after 2015-01-10
+    remind("2015-02-14")
+    assert len(outbox) == 1
+
+
+def test_demo_accounts_get_example_addresses(db, plan_2014, settings):
+    settings.DEBUG = True
+    call_command("create_demo_users", password="demo-password-1")
+    from django.contrib.auth import get_user_model
+
+    emails = dict(get_user_model().objects.values_list("username", "email"))
+    assert emails["zhuanli"] == "zhuanli@example.org"
+    assert emails["leader"] == "leader@example.org"
+    assert "" not in emails.values()
+
+
+def test_the_cadence_days_are_settings(outbox, zhang, settings):
+    settings.REMINDER_DAYS_BEFORE = [3]
+    settings.REMINDER_OVERDUE_EVERY = 14
+    sent = []
+    for day in days("2014-03-25", "2014-05-10"):
+        before = len(outbox)
+        remind(day.isoformat())
+        if len(outbox) > before:
+            sent.append(day.strftime("%m-%d"))
+    assert sent == ["04-07", "04-10", "04-24", "05-08"]
+
+
+def test_the_admin_lists_users_without_an_email_address(client, admin_user, zhang, reviewer):
+    client.force_login(admin_user)
+    page = client.get(reverse("admin:auth_user_changelist") + "?has_email=no").content.decode()
+    assert ">wang<" in page
+    assert ">zhang<" not in page
+    assert "未登记邮箱" in page

@@ -110,12 +110,18 @@ def test_the_admin_group_holds_every_plan_tracker_permission(db):
     from django.contrib.auth.models import Group, Permission
 
     group = Group.objects.get(name="管理员")
-    for codename in ["change_milestone", "add_plan", "view_progressreport", "change_user"]:
+    for codename in [
+        *["change_milestone", "add_plan", "view_progressreport", "change_user"],
+        "view_instruction",
+    ]:
         assert group.permissions.filter(codename=codename).exists(), codename
     assert (
         group.permissions.count()
         == Permission.objects.filter(
-            content_type__app_label__in=["departments", "plan", "tasks", "auth", "axes", "admin"]
+            content_type__app_label__in=[
+                *["departments", "plan", "tasks", "supervision"],
+                *["auth", "axes", "admin"],
+            ]
         ).count()
     )
 

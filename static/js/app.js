@@ -15,3 +15,18 @@ document.addEventListener("click", (event) => {
     field.focus();
   }
 });
+// The header's unread-notice count, read from a small JSON view (so pages need no query).
+document.addEventListener("DOMContentLoaded", () => {
+  const link = document.querySelector("[data-notice-count]");
+  if (!link) return;
+  fetch(link.dataset.noticeCount, { credentials: "same-origin" })
+    .then((response) => (response.ok ? response.json() : null))
+    .then((data) => {
+      if (!data || !data.unread) return;
+      const badge = link.querySelector(".notice-count");
+      badge.textContent = data.unread;
+      badge.hidden = false;
+      link.classList.add("has-unread");
+    })
+    .catch(() => {});
+});

@@ -68,6 +68,9 @@ class Command(BaseCommand):
             user = User.objects.create_user(
                 username=username,
                 password=secret,
+                # example.org is reserved (RFC 2606): with the console mail backend of
+                # DEBUG, `send_reminders` shows what each account would be sent.
+                email=f"{username}@example.org",
                 first_name=office.name if office else role,
                 is_staff=is_admin,
                 is_superuser=is_admin,

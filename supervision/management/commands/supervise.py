@@ -1,0 +1,30 @@
+import datetime
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone, translation
+
+from supervision import services
+
+
+class Command(BaseCommand):
+    help = (
+        "Escalates urgings (催办) not settled by their date to the leaders: a notice and one "
+        "mail each, once. For cron, daily (after send_reminders)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--date", help="pretend today is this date (YYYY-MM-DD)")
+
+    def handle(self, *args, date=None, **options):
+        today = timezone.localdate()
+        if date:
+            try:
+                today = datetime.date.fromisoformat(date)
+            except ValueError:
+                raise CommandError(f"--date must be YYYY-MM-DD, not {date!r}") from None
+        with translation.override(settings.LANGUAGE_CODE):
+            escalated = services.escalate(today)
+        for urging in escalated:
+            self.stdout.write(f"Escalated urging {urging.pk} ({urging.office.name}).")
+        self.stdout.write(f"Escalated {len(escalated)} urging(s) on {today}.")
