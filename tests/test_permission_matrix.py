@@ -450,7 +450,9 @@ def build_world(media: Path) -> World:
         instruction=instruction,
         answer_file=AnswerFile.objects.get(answer__instruction=answered),
         urging=urging,
-        notice=Notice.objects.get(user=users["staff"], link__endswith=f"/{instruction.pk}/"),
+        notice=Notice.objects.get(
+            user=users["staff"], link__endswith=reverse("instruction-detail", args=[instruction.pk])
+        ),
         offline_file=filled_template(users["staff"], plan, first),
         media=media,
     )
