@@ -1,0 +1,104 @@
+"""The edit pages' shared form handling (the office's report, the unit's contribution): a
+POST is checked by the form, saved by a service, and on any refusal the page comes back
+with what was typed, the newer version where the save was stale, and a plain word about
+chosen files (a file cannot be put back into a browser's file field)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+
+from . import services
+
+#: Cookie naming the page whose draft the browser may forget (static/js/drafts.js).
+SAVED_DRAFT_COOKIE = "pt_draft_saved"
+
+
+def draft_page(request: HttpRequest, path: str | None = None) -> str:
+    """What the browser keys a kept draft by, besides the version: user and page (the page
+    the form is shown on, `path`, when it posts elsewhere)."""
+    return f"{request.user.pk}:{path or request.path}"
+
+
+def saved(request: HttpRequest, message: str, url: str, page: str | None = None) -> HttpResponse:
+    """After a successful save: say so, and tell the browser to forget its copy of the page's
+    form (`page`: the form's page when it posted elsewhere)."""
+    messages.success(request, message)
+    response = redirect(url)
+    response.set_cookie(
+        SAVED_DRAFT_COOKIE, quote(draft_page(request, page)), max_age=300, samesite="Lax"
+    )
+    return response
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: a form posted with an outdated token (the user logged in again in
+    another tab, or the page was open for long). Nothing was saved; the text is kept in the
+    browser (static/js/drafts.js) and offered back on the form's page."""
+    back = request.META.get("HTTP_REFERER", "")
+    if not back or not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = request.path if request.method == "GET" else reverse("home")
+    return render(request, "csrf_failure.html", {"back": back}, status=403)
+
+
+def add_error(form, error: ValidationError) -> None:
+    """A service's refusal on the form; a field the form lacks becomes a form-wide error."""
+    if hasattr(error, "error_dict"):
+        for name, problems in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, problems)
+    else:
+        form.add_error(None, error)
+
+
+def files_not_kept(request: HttpRequest, form, name: str) -> None:
+    """The files chosen with a refused form were not saved: say so beside the field."""
+    chosen = [upload.name for upload in request.FILES.getlist(name)]
+    if chosen and not form.errors.get(name):  # a refused file has its own message
+        form.add_error(
+            name,
+            _("您选择的附件%(names)s没有保存,请重新选择后再保存。")
+            % {"names": "、".join(f"“{n}”" for n in chosen)},
+        )
+
+
+@dataclass
+class Edit:
+    """One edit page: the form, how it is filled and saved, and what the page shows."""
+
+    form_class: type
+    files_field: str
+    template: str
+    initial: dict
+    save: Callable  # (cleaned data) -> response; raises StaleEdit or ValidationError
+    stale_message: Callable  # (newer object) -> str
+    context: Callable  # (newer object or None) -> dict
+    extra: dict = field(default_factory=dict)
+
+    def run(self, request: HttpRequest, *, post: bool) -> HttpResponse:
+        newer = None
+        if post:
+            form = self.form_class(request.POST, request.FILES)
+            if form.is_valid():
+                try:
+                    return self.save(form.cleaned_data)
+                except services.StaleEdit as stale:
+                    newer = stale.report
+                    messages.error(request, self.stale_message(newer))
+                    form = self.form_class({**request.POST.dict(), "version": newer.version})
+                    form.is_valid()
+                except ValidationError as error:
+                    add_error(form, error)
+            files_not_kept(request, form, self.files_field)
+        else:
+            form = self.form_class(initial=self.initial)
+        context = {**self.context(newer), "form": form, "newer": newer}
+        return render(request, self.template, {**context, "draft_page": draft_page(request)})

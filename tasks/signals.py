@@ -1,0 +1,14 @@
+"""What the services announce once a write is committed (for notices, issue #16).
+
+Each signal is sent by tasks.services after the transaction commits, never for a write that
+was refused or rolled back."""
+
+from django.dispatch import Signal
+
+#: A reviewer approved or returned a report. kwargs: report, reviewer, approved, channel.
+report_reviewed = Signal()
+#: A cooperating unit saved its contribution. kwargs: contribution, user, created.
+contribution_saved = Signal()
+#: Any new version of a report (saved, submitted, withdrawn, reviewed, file removed).
+#: kwargs: report, user, event, channel.
+report_changed = Signal()
