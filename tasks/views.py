@@ -313,7 +313,13 @@ def offline_upload(request: HttpRequest) -> HttpResponse:
         except offline.ImportFailed as failed:
             errors = failed.messages
         else:
-            messages.success(request, result.summary())
+            (messages.success if not result.refused else messages.warning)(
+                request, result.summary()
+            )
+            for refusal in result.refused:
+                messages.error(request, refusal)
+            if result.rows:
+                messages.info(request, result.per_row())
             return redirect(f"{reverse('my-work')}?plan={plan.pk}&quarter={quarter}")
     return render(
         request,
