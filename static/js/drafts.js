@@ -76,7 +76,7 @@
     if (!draft || !draft.values || same(draft.values, valuesOf(form))) return;
 
     const time = new Date(draft.at).toLocaleString();
-    const box = banner(form, "draft-offer", data.draftFound.replace("%(time)s", time));
+    const box = banner(form, "draft-offer", data.draftFound.replace("{time}", time));
     if (draft.name !== key) {
       const note = document.createElement("p");
       note.textContent = data.draftOlder;
@@ -117,7 +117,7 @@
     const delay = (s) => Math.min(s * 1000, 2 ** 31 - 1);
     window.setTimeout(() => {
       const minutes = String(Math.max(1, Math.round((seconds - warnAt) / 60)));
-      banner(form, "session-warning", form.dataset.sessionSoon.replace("%(minutes)s", minutes));
+      banner(form, "session-warning", form.dataset.sessionSoon.replace("{minutes}", minutes));
     }, delay(warnAt));
     window.setTimeout(() => {
       document.querySelector(".session-warning")?.remove();
