@@ -136,6 +136,21 @@ class ProgressReportResource(PlanTrackerResource):
     def row_key(self, row):
         return (self.fields["milestone"].clean(row).pk, self.fields["quarter"].clean(row))
 
+    def skip_row(self, instance, original, row, import_validation_errors=None):
+        """Rows that change nothing are skipped, and so is a row left as it was exported
+        when the report has changed since (the admin did not touch it: no stale refusal)."""
+        if super().skip_row(instance, original, row, import_validation_errors):
+            return True
+        before, exported = instance._import_before, getattr(instance, "_row_version", None)
+        if import_validation_errors or before is None or exported in (None, instance.version):
+            return False
+        if before["review_comment"] != instance.review_comment:
+            return False
+        then = ReportVersion.objects.filter(report=instance, version=exported).first()
+        return then is not None and all(
+            getattr(then, name) == getattr(instance, name) for name in ReportVersion.SNAPSHOT_FIELDS
+        )
+
     def before_import(self, dataset, **kwargs):
         super().before_import(dataset, **kwargs)
         self.user = kwargs.get("user")

@@ -220,45 +220,47 @@ def _stale_review(request: HttpRequest, newer: ProgressReport, form) -> HttpResp
     return _detail(request, newer, kept, status=409)
 
 
-@require_POST
-def report_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    report = permissions.report_for_withdraw(request.user, pk)
+def _version_action(request: HttpRequest, report: ProgressReport, act, done: str):
+    """A button that acts on one version of a report (撤回, 删除附件): `act(base_version)` is
+    the service call; a message either way, then back to the report's form."""
     form = VersionForm(request.POST)
     try:
         if not form.is_valid():
             raise ValidationError(STALE_FORM)
-        services.withdraw_report(
-            user=request.user, report_id=report.pk, base_version=form.cleaned_data["version"]
-        )
+        act(form.cleaned_data["version"])
     except services.StaleEdit as stale:
         messages.error(request, stale_message(stale.report))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, _("报告已撤回,现在是草稿,可以修改后重新提交。"))
+        messages.success(request, done)
     return redirect("report-edit", milestone_id=report.milestone_id, quarter=report.quarter)
+
+
+@require_POST
+def report_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    report = permissions.report_for_withdraw(request.user, pk)
+    return _version_action(
+        request,
+        report,
+        lambda version: services.withdraw_report(
+            user=request.user, report_id=report.pk, base_version=version
+        ),
+        _("报告已撤回,现在是草稿,可以修改后重新提交。"),
+    )
 
 
 @require_POST
 def evidence_remove(request: HttpRequest, pk: int) -> HttpResponse:
     evidence = permissions.evidence_for_write(request.user, pk)
-    report = evidence.report
-    form = VersionForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationError(STALE_FORM)
-        services.remove_evidence(
-            user=request.user, evidence_id=evidence.pk, base_version=form.cleaned_data["version"]
-        )
-    except services.StaleEdit as stale:
-        messages.error(request, stale_message(stale.report))
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(
-            request, _("附件“%(name)s”已从报告中删除(修改记录中仍可查看)。") % {"name": evidence}
-        )
-    return redirect("report-edit", milestone_id=report.milestone_id, quarter=report.quarter)
+    return _version_action(
+        request,
+        evidence.report,
+        lambda version: services.remove_evidence(
+            user=request.user, evidence_id=evidence.pk, base_version=version
+        ),
+        _("附件“%(name)s”已从报告中删除(修改记录中仍可查看)。") % {"name": evidence},
+    )
 
 
 REVIEW_PAGE_SIZE = 50

@@ -90,6 +90,25 @@ def test_admin_import_refuses_a_row_exported_before_the_office_saved_again(admin
     assert [h[2] for h in history(report)] == ["web", "web"]
 
 
+def test_admin_import_skips_a_row_left_as_exported_when_the_report_changed_since(admin_user, staff):
+    target, other = milestone(7, 4), milestone(8, 4)
+    first = write(staff, target, 4, percent=50, done_text="旧的")
+    write(staff, target, 4, base_version=first.version, percent=70, done_text="新的")
+
+    result = import_rows(
+        admin_user,
+        report_row(完成百分比=50, 完成情况="旧的", 版本号=first.version),  # as exported
+        report_row(措施编号=8, 完成情况="管理员补录的。"),  # a new report
+    )
+
+    assert not result.has_validation_errors(), row_errors(result)
+    assert (result.totals["skip"], result.totals["new"]) == (1, 1)
+    report = ProgressReport.objects.get(milestone=target)
+    assert (report.version, report.percent, report.done_text) == (2, 70, "新的")
+    created = ProgressReport.objects.get(milestone=other)
+    assert history(created) == [(1, "saved", "admin", admin_user.pk)]
+
+
 def test_admin_import_may_not_approve_without_the_reviewer_role(admin_user, staff):
     report = submitted(staff, milestone(7, 4), 4)
 
