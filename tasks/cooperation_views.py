@@ -84,7 +84,7 @@ def contribution_edit(request: HttpRequest, milestone_id: int, quarter: int) -> 
 def _stale_message(newer: Contribution) -> str:
     return _(
         "保存未成功:%(user)s 刚修改了本单位的配合情况(%(time)s,第%(version)s版),"
-        "请核对最新内容后重新保存。您填写的内容仍保留在表单中(附件需重新选择)。"
+        "请核对最新内容后重新保存。您填写的内容仍保留在表单中(选择的附件已暂存,保存时一并上传)。"
     ) % newer_summary(newer)
 
 

@@ -1,10 +1,11 @@
 """The edit pages' shared form handling (the office's report, the unit's contribution): a
 POST is checked by the form, saved by a service, and on any refusal the page comes back
-with what was typed, the newer version where the save was stale, and a plain word about
-chosen files (a file cannot be put back into a browser's file field)."""
+with what was typed, the newer version where the save was stale, and the chosen files held
+server-side for the next submit (tasks.held: a file cannot be put back into a browser's file
+field); a file the form refused says why beside the field."""
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -13,9 +14,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext as _
 
-from . import services
+from . import held, services
 
 #: Cookie naming the page whose draft the browser may forget (static/js/drafts.js).
 SAVED_DRAFT_COOKIE = "pt_draft_saved"
@@ -59,17 +59,6 @@ def add_error(form, error: ValidationError) -> None:
         form.add_error(None, error)
 
 
-def files_not_kept(request: HttpRequest, form, name: str) -> None:
-    """The files chosen with a refused form were not saved: say so beside the field."""
-    chosen = [upload.name for upload in request.FILES.getlist(name)]
-    if chosen and not form.errors.get(name):  # a refused file has its own message
-        form.add_error(
-            name,
-            _("您选择的附件%(names)s没有保存,请重新选择后再保存。")
-            % {"names": "、".join(f"“{n}”" for n in chosen)},
-        )
-
-
 @dataclass
 class Edit:
     """One edit page: the form, how it is filled and saved, and what the page shows."""
@@ -81,15 +70,20 @@ class Edit:
     save: Callable  # (cleaned data) -> response; raises StaleEdit or ValidationError
     stale_message: Callable  # (newer object) -> str
     context: Callable  # (newer object or None) -> dict
-    extra: dict = field(default_factory=dict)
 
     def run(self, request: HttpRequest, *, post: bool) -> HttpResponse:
-        newer = None
+        newer, page = None, draft_page(request)
+        kept = held.kept(request, page) if post else []
         if post:
             form = self.form_class(request.POST, request.FILES)
-            if form.is_valid():
+            valid = form.is_valid()
+            chosen = [] if self.files_field in form.errors else form.cleaned_data[self.files_field]
+            if valid:
                 try:
-                    return self.save(form.cleaned_data)
+                    data = {**form.cleaned_data, self.files_field: [*chosen, *held.files(kept)]}
+                    response = self.save(data)
+                    held.release(request, kept)  # uploaded now
+                    return response
                 except services.StaleEdit as stale:
                     newer = stale.report
                     messages.error(request, self.stale_message(newer))
@@ -97,8 +91,8 @@ class Edit:
                     form.is_valid()
                 except ValidationError as error:
                     add_error(form, error)
-            files_not_kept(request, form, self.files_field)
+            kept = [*kept, *held.hold(request, page, chosen)]
         else:
             form = self.form_class(initial=self.initial)
-        context = {**self.context(newer), "form": form, "newer": newer}
-        return render(request, self.template, {**context, "draft_page": draft_page(request)})
+        context = {**self.context(newer), "form": form, "newer": newer, "held": kept}
+        return render(request, self.template, {**context, "draft_page": page})

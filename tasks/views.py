@@ -128,7 +128,7 @@ def stale_message(newer: ProgressReport) -> str:
         return (
             _(
                 "保存未成功:%(user)s 已于 %(time)s 修改了这份报告(第%(version)s版)。下方是最新内容,"
-                "您填写的内容仍保留在表单中(附件需重新选择),请核对后重新保存。"
+                "您填写的内容仍保留在表单中(选择的附件已暂存,保存时一并上传),请核对后重新保存。"
             )
             % who
         )

@@ -104,13 +104,14 @@ def test_the_evidence_file_across_a_validation_error(
 
     errors = page.locator(".report-form").inner_text()
     assert "提交前请填写完成情况" in errors
-    assert "您选择的附件“专利导航项目验收单.pdf”没有保存,请重新选择后再保存。" in errors
+    held = page.locator(".held-files").inner_text()
+    assert "您选择的附件已暂存,保存或提交时会一并上传,无需重新选择" in held
+    assert "专利导航项目验收单.pdf" in held
     page.locator("#id_evidence").scroll_into_view_if_needed()
-    page.screenshot(path=ARTIFACTS / "evidence_must_be_chosen_again.png", full_page=True)
+    page.screenshot(path=ARTIFACTS / "evidence_held_across_an_error.png", full_page=True)
     assert not Evidence.objects.exists()
 
-    page.fill("#id_done_text", TEXT)
-    page.set_input_files("#id_evidence", str(evidence))
+    page.fill("#id_done_text", TEXT)  # the file is not chosen again
     page.click("button[name=submit]")
     assert "报告已提交" in page.locator(".messages").inner_text()
     assert [e.name for e in Evidence.objects.all()] == ["专利导航项目验收单.pdf"]

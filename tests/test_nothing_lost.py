@@ -5,6 +5,7 @@ refusing the stale row, with the database (history included) as it should be; th
 withdrawing, removing a file, the file limit, and the CSRF page."""
 
 import io
+import re
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -23,7 +24,7 @@ from .conftest import make_user
 from .test_admin_import_export import REPORT_HEADERS, report_row, xlsx
 from .test_offline_templates import as_bytes, fill, row_of
 from .test_report_rules import milestone, review, submitted, write
-from .test_workspace_views import edit_url, pdf, report_form
+from .test_workspace_views import PDF, edit_url, pdf, report_form
 
 State = ProgressReport.State
 
@@ -321,7 +322,11 @@ def test_a_successful_save_tells_the_browser_to_forget_the_draft(client, staff):
 # --- 4. A chosen file is never dropped silently ----------------------------------------
 
 
-def test_a_file_chosen_with_a_refused_submit_is_named_and_nothing_is_saved(client, staff, media):
+def held_tokens(page: str) -> list[str]:
+    return re.findall(r'name="held" value="([0-9a-f]{32})"', page)
+
+
+def test_a_file_chosen_with_a_refused_submit_is_held_for_the_next_submit(client, staff, media):
     target = milestone(7, 4)
     client.force_login(staff)
 
@@ -333,8 +338,67 @@ def test_a_file_chosen_with_a_refused_submit_is_named_and_nothing_is_saved(clien
     assert response.status_code == 200
     page = response.content.decode()
     assert "提交前请填写完成情况。" in page
-    assert "您选择的附件“质押合同.pdf”没有保存,请重新选择后再保存。" in page
+    assert "您选择的附件已暂存,保存或提交时会一并上传,无需重新选择" in page
+    assert "“质押合同.pdf”" in page
     assert not ProgressReport.objects.exists() and not Evidence.objects.exists()
+    (token,) = held_tokens(page)
+    assert len(list((media / "held").iterdir())) == 1
+
+    # The clerk types 完成情况 and submits again without choosing the file.
+    response = client.post(
+        edit_url(target, 4), {**report_form(submit=True, done_text="已签订。"), "held": token}
+    )
+
+    assert response.status_code == 302
+    report = ProgressReport.objects.get()
+    (evidence,) = report.evidence.all()
+    assert (evidence.name, evidence.version, evidence.file.read()) == ("质押合同.pdf", 1, PDF)
+    assert history(report) == [(1, "submitted", "web", staff.pk)]
+    assert list((media / "held").iterdir()) == []  # uploaded, no longer held
+
+
+def test_a_held_file_can_be_let_go(client, staff, media):
+    target = milestone(7, 4)
+    client.force_login(staff)
+    page = client.post(
+        edit_url(target, 4), report_form(submit=True, done_text="", evidence=pdf("错的.pdf"))
+    ).content.decode()
+    (token,) = held_tokens(page)
+
+    client.post(edit_url(target, 4), {**report_form(), "held": token, "drop_held": token})
+
+    assert not Evidence.objects.exists()
+    assert list((media / "held").iterdir()) == []
+
+
+def test_a_held_file_belongs_to_its_session_and_page(client, staff, patent_office, media):
+    target = milestone(7, 4)
+    client.force_login(staff)
+    page = client.post(
+        edit_url(target, 4), report_form(submit=True, done_text="", evidence=pdf())
+    ).content.decode()
+    (token,) = held_tokens(page)
+    colleague = Client()
+    colleague.force_login(make_user("chen", roles.STAFF, patent_office))
+
+    colleague.post(edit_url(target, 4), {**report_form(), "held": token})  # another session
+    client.post(edit_url(milestone(8, 4), 4), {**report_form(), "held": token})  # another page
+
+    assert ProgressReport.objects.count() == 2 and not Evidence.objects.exists()
+
+
+def test_a_stale_save_holds_the_chosen_file_too(client, staff, patent_office, media):
+    target = milestone(7, 4)
+    write(make_user("chen", roles.STAFF, patent_office), target, 4)
+    client.force_login(staff)
+
+    page = client.post(edit_url(target, 4), report_form(0, evidence=pdf("新的.pdf"))).content
+    page = page.decode()
+
+    assert "选择的附件已暂存" in page and "“新的.pdf”" in page
+    (token,) = held_tokens(page)
+    assert client.post(edit_url(target, 4), {**report_form(1), "held": token}).status_code == 302
+    assert [e.name for e in Evidence.objects.all()] == ["新的.pdf"]
 
 
 def test_a_report_holds_at_most_the_file_limit(client, staff, media, settings):
@@ -350,7 +414,7 @@ def test_a_report_holds_at_most_the_file_limit(client, staff, media, settings):
 
     page = response.content.decode()
     assert "每份报告最多2个附件:已有1个,本次选择了2个" in page
-    assert "您选择的附件" not in page  # the limit's own message says it
+    assert len(held_tokens(page)) == 2  # held: the clerk may let one go and save again
     report.refresh_from_db()
     assert report.version == 1 and report.evidence.count() == 1
 

@@ -22,7 +22,7 @@
     Array.from(form.elements).filter(
       (field) =>
         field.name &&
-        !["hidden", "file", "submit", "button", "password"].includes(field.type) &&
+        !["hidden", "file", "submit", "button", "password", "checkbox"].includes(field.type) &&
         !field.readOnly,
     );
 
