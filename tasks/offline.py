@@ -532,7 +532,9 @@ def _parse(table, scope: dict[int, services.WorkRow], user, plan, quarter, error
         if work is None:
             errors.add(number, "key", _refusal(key, others.get(key), user, plan, quarter))
             continue
-        if work.report is None and all(
+        # A row left blank, downloaded before there was a report (版本号 0; the report may
+        # have been written on the web since): nothing to do.
+        if (work.report is None or _version(cells["version"]) == 0) and all(
             cells[field] is None or str(cells[field]).strip() == "" for field in EDITABLE
         ):
             blank += 1

@@ -260,6 +260,21 @@ def test_a_changed_row_on_an_older_version_is_refused_saying_who_when_and_what(
     assert ProgressReport.objects.filter(milestone=other, quarter=4).exists()
 
 
+def test_a_blank_row_downloaded_before_the_report_was_written_is_left_alone(
+    client, staff, plan_2014
+):
+    edited, other = milestone(7, 4), milestone(8, 4)
+    client.force_login(staff)
+    book = template(client, plan_2014)  # no reports yet: every row blank, version 0
+    write(staff, edited, 4, percent=70, done_text="网页上写的")
+    fill(book.active, other.pk, "进行中", 30, "另一行。")
+
+    page = offline_upload(client, plan_2014, book).content.decode()
+
+    assert "新建草稿1份" in page and "被拒绝" not in page
+    assert ProgressReport.objects.get(milestone=edited).done_text == "网页上写的"
+
+
 # --- 3. A session that ended: the server refuses plainly, the CSRF page is ours --------
 
 
