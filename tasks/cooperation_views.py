@@ -53,20 +53,6 @@ def contribution_edit(request: HttpRequest, milestone_id: int, quarter: int) -> 
         url = f"{reverse('unit-work')}?plan={plan_id}&quarter={quarter}"
         return editing.saved(request, _("配合情况已提交,责任处室可以看到。"), url)
 
-    def context(newer):
-        shown = newer or contribution
-        return {
-            "milestone": milestone,
-            "quarter": quarter,
-            "quarter_label": dict(QUARTER_CHOICES)[quarter],
-            "unit": slot.unit,
-            "contribution": shown,
-            "closed": slot.closed,
-            "files": shown.files.all() if shown else [],
-            "max_bytes": settings.EVIDENCE_MAX_BYTES,
-            "max_files": services.max_files(),
-        }
-
     initial = {"version": 0}
     if contribution:
         initial = {f: getattr(contribution, f) for f in ("version", "text", "figures")}
@@ -77,8 +63,23 @@ def contribution_edit(request: HttpRequest, milestone_id: int, quarter: int) -> 
         initial,
         save,
         _stale_message,
-        context,
+        lambda newer: _context(slot, newer),
     ).run(request, post=request.method == "POST" and not slot.closed)
+
+
+def _context(slot: permissions.ContributionSlot, newer: Contribution | None) -> dict:
+    shown = newer or slot.contribution
+    return {
+        "milestone": slot.milestone,
+        "quarter": slot.quarter,
+        "quarter_label": dict(QUARTER_CHOICES)[slot.quarter],
+        "unit": slot.unit,
+        "contribution": shown,
+        "closed": slot.closed,
+        "files": shown.files.all() if shown else [],
+        "max_bytes": settings.EVIDENCE_MAX_BYTES,
+        "max_files": services.max_files(),
+    }
 
 
 def _stale_message(newer: Contribution) -> str:

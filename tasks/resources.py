@@ -11,7 +11,7 @@ ReportVersion by the importing admin with the channel 管理员导入, its event
 checked one by one but written in bulk."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,7 +35,7 @@ from spreadsheets.importing import (
     verbose,
 )
 
-from . import services
+from . import services, signals
 from .models import ProgressReport, ReportVersion
 
 State = ProgressReport.State
@@ -274,6 +274,24 @@ class ProgressReportResource(PlanTrackerResource):
                         f"WHERE r.{pk} IN ({placeholders}) ORDER BY r.{pk}",
                         [event, services.Channel.ADMIN, user.pk, at, *batch],
                     )
+        transaction.on_commit(lambda: self.announce(instances, user))
+
+    def announce(self, instances, user) -> None:
+        """What tasks.services announces for each step, once the import is committed (never
+        for a preview, which is rolled back)."""
+        for report in instances:
+            event = report._import_event
+            signals.report_changed.send(
+                ProgressReport, report=report, user=user, event=event, channel="admin"
+            )
+            if event in REVIEW_EVENTS:
+                signals.report_reviewed.send(
+                    ProgressReport,
+                    report=report,
+                    reviewer=user,
+                    approved=event == Event.APPROVED,
+                    channel="admin",
+                )
 
     def export_queryset(self, queryset):
         return queryset  # the milestones come in iter_queryset

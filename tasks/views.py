@@ -73,20 +73,6 @@ def report_edit(request: HttpRequest, milestone_id: int, quarter: int) -> HttpRe
         done = _("报告已提交,等待审核。") if submitted else _("草稿已保存。")
         return editing.saved(request, done, _work_url(milestone, quarter))
 
-    def context(newer):
-        report = newer or slot.report
-        return {
-            "milestone": milestone,
-            "quarter": quarter,
-            "quarter_label": dict(QUARTER_CHOICES)[quarter],
-            "report": report,
-            "evidence": report.evidence.filter(removed_in=None) if report else [],
-            "may_withdraw": report is not None and services.may_withdraw(request.user, report),
-            "contributions": _contributions(milestone, quarter),
-            "max_bytes": settings.EVIDENCE_MAX_BYTES,
-            "max_files": services.max_files(),
-        }
-
     return editing.Edit(
         ReportForm,
         "evidence",
@@ -94,8 +80,23 @@ def report_edit(request: HttpRequest, milestone_id: int, quarter: int) -> HttpRe
         _report_initial(slot.report),
         save,
         stale_message,
-        context,
+        lambda newer: _report_context(request, slot, newer),
     ).run(request, post=request.method == "POST")
+
+
+def _report_context(request: HttpRequest, slot: permissions.ReportSlot, newer) -> dict:
+    report = newer or slot.report
+    return {
+        "milestone": slot.milestone,
+        "quarter": slot.quarter,
+        "quarter_label": dict(QUARTER_CHOICES)[slot.quarter],
+        "report": report,
+        "evidence": report.evidence.filter(removed_in=None) if report else [],
+        "may_withdraw": report is not None and services.may_withdraw(request.user, report),
+        "contributions": _contributions(slot.milestone, slot.quarter),
+        "max_bytes": settings.EVIDENCE_MAX_BYTES,
+        "max_files": services.max_files(),
+    }
 
 
 def _contributions(milestone: Milestone, quarter: int):

@@ -15,8 +15,10 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from departments import roles
+from departments.models import Department
+from plan.models import Milestone
 from spreadsheets.importing import XLSX as XLSXFormat
-from tasks import services
+from tasks import services, signals
 from tasks.models import Evidence, ProgressReport, ReportVersion
 from tasks.resources import ProgressReportResource
 
@@ -175,9 +177,30 @@ def test_a_reviewer_admins_import_is_recorded_as_their_review(reviewing_admin, s
     )
 
 
-def test_a_reviewer_admin_may_not_review_their_own_edit(reviewing_admin, staff):
+def test_an_imported_review_is_announced_like_a_web_review(
+    reviewing_admin, staff, django_capture_on_commit_callbacks
+):
     report = submitted(staff, milestone(7, 4), 4)
-    report.refresh_from_db()
+    heard = []
+
+    def listener(sender, **kwargs):
+        heard.append((kwargs["report"].pk, kwargs["approved"], kwargs["channel"]))
+
+    signals.report_reviewed.connect(listener)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            result = import_rows(
+                reviewing_admin,
+                report_row(审核状态="已通过", 完成百分比=50, 完成情况="已完成前期调研。", 版本号=2),
+            )
+    finally:
+        signals.report_reviewed.disconnect(listener)
+    assert not result.has_validation_errors(), row_errors(result)
+    assert heard == [(report.pk, True, "admin")]
+
+
+def test_a_reviewer_admin_may_not_edit_and_review_in_one_row(reviewing_admin, staff):
+    report = submitted(staff, milestone(7, 4), 4)
 
     result = import_rows(
         reviewing_admin,
@@ -186,6 +209,23 @@ def test_a_reviewer_admin_may_not_review_their_own_edit(reviewing_admin, staff):
 
     assert "审核时不能同时修改报告内容" in row_errors(result)
     assert ProgressReport.objects.get().state == State.SUBMITTED
+
+
+def test_a_reviewer_admin_may_not_review_a_report_they_submitted(reviewing_admin, staff):
+    report = write(staff, milestone(7, 4), 4)
+    submitted_by_import = import_rows(
+        reviewing_admin, report_row(审核状态="已提交", 版本号=report.version)
+    )
+    assert not submitted_by_import.has_validation_errors(), row_errors(submitted_by_import)
+    report.refresh_from_db()
+    assert (report.state, report.updated_by) == (State.SUBMITTED, reviewing_admin)
+
+    result = import_rows(reviewing_admin, report_row(审核状态="已通过", 版本号=report.version))
+
+    assert "第2行" in row_errors(result) and "不能审核自己提交的报告" in row_errors(result)
+    report.refresh_from_db()
+    assert report.state == State.SUBMITTED
+    assert [h[1:3] for h in history(report)] == [("saved", "web"), ("submitted", "admin")]
 
 
 def test_the_admin_export_carries_each_reports_version(admin_client, staff):
@@ -577,3 +617,23 @@ def test_the_rule_is_one_function_for_every_path(monkeypatch, staff, reviewer, a
     review(reviewer, report, approve=True)
     import_rows(admin_user, report_row(措施编号=8))
     assert calls == ["web", "web", "web", "admin"]
+
+
+def test_the_contribution_and_review_forms_keep_drafts_too(client, staff, reviewer, plan_2014):
+    unit = make_user("quxian", roles.UNIT, Department.objects.get(name="各区县(自治县)知识产权局"))
+    target = Milestone.objects.scheduled_in(4).filter(measure__number=18).first()
+    client.force_login(unit)
+    url = reverse("contribution-edit", args=[target.pk, 4])
+    page = client.get(url).content.decode()
+    assert f'data-draft-page="{unit.pk}:{url}" data-draft-version="0"' in page
+
+    report = submitted(staff, milestone(7, 4), 4)
+    client.force_login(reviewer)
+    detail = reverse("report-detail", args=[report.pk])
+    page = client.get(detail).content.decode()
+    assert f'data-draft-page="{reviewer.pk}:{detail}" data-draft-version="2"' in page
+    # The review's success forgets the detail page's draft, not the review URL's.
+    response = client.post(
+        reverse("report-review", args=[report.pk]), {"version": 2, "approve": ""}
+    )
+    assert response.cookies["pt_draft_saved"].value == f"{reviewer.pk}%3A{detail}"
