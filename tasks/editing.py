@@ -27,6 +27,13 @@ def draft_page(request: HttpRequest, path: str | None = None) -> str:
     return f"{request.user.pk}:{path or request.path}"
 
 
+def session_seconds(request: HttpRequest) -> int:
+    """Seconds until the user's login ends (plantracker.sessions knows; any other engine
+    says its full age)."""
+    left = getattr(request.session, "seconds_left", None)
+    return left() if left else request.session.get_expiry_age()
+
+
 def saved(request: HttpRequest, message: str, url: str, page: str | None = None) -> HttpResponse:
     """After a successful save: say so, and tell the browser to forget its copy of the page's
     form (`page`: the form's page when it posted elsewhere)."""
@@ -95,4 +102,5 @@ class Edit:
         else:
             form = self.form_class(initial=self.initial)
         context = {**self.context(newer), "form": form, "newer": newer, "held": kept}
-        return render(request, self.template, {**context, "draft_page": page})
+        context.update(draft_page=page, session_seconds=session_seconds(request))
+        return render(request, self.template, context)

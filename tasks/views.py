@@ -167,6 +167,7 @@ def _detail(request: HttpRequest, report: ProgressReport, review_form=None, stat
         "review_form": review_form if reviewing else None,
         "unsent_comment": review_form["comment"].value() if review_form and not reviewing else "",
         "draft_page": editing.draft_page(request, reverse("report-detail", args=[report.pk])),
+        "session_seconds": editing.session_seconds(request),
     }
     return render(request, "tasks/report_detail.html", context, status=status)
 

@@ -637,3 +637,22 @@ def test_the_contribution_and_review_forms_keep_drafts_too(client, staff, review
         reverse("report-review", args=[report.pk]), {"version": 2, "approve": ""}
     )
     assert response.cookies["pt_draft_saved"].value == f"{reviewer.pk}%3A{detail}"
+
+
+def test_the_form_knows_when_the_login_really_ends(client, staff):
+    """A session expires SESSION_COOKIE_AGE after it was last saved: the page says how long
+    is left of this one, for drafts.js to warn two minutes before."""
+    import datetime
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    client.force_login(staff)
+    Session.objects.filter(session_key=client.session.session_key).update(
+        expire_date=timezone.now() + datetime.timedelta(minutes=5)
+    )
+
+    page = client.get(edit_url(milestone(7, 4), 4)).content.decode()
+
+    seconds = int(re.search(r'data-session-seconds="(\d+)"', page)[1])
+    assert 240 < seconds <= 300
