@@ -54,7 +54,9 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         back = request.path if request.method == "GET" else reverse("home")
-    return render(request, "csrf_failure.html", {"back": back}, status=403)
+    login = request.path == reverse("login")  # two login tabs: nothing typed to keep
+    context = {"back": reverse("login") if login else back, "login": login}
+    return render(request, "csrf_failure.html", context, status=403)
 
 
 def add_error(form, error: ValidationError) -> None:

@@ -656,3 +656,16 @@ def test_the_form_knows_when_the_login_really_ends(client, staff):
 
     seconds = int(re.search(r'data-session-seconds="(\d+)"', page)[1])
     assert 240 < seconds <= 300
+
+
+def test_a_stale_login_form_leads_back_to_the_login(staff):
+    client = Client(enforce_csrf_checks=True)
+    client.get(reverse("login"))
+
+    response = client.post(
+        reverse("login"), {"username": "zhang", "password": "x", "csrfmiddlewaretoken": "y" * 64}
+    )
+
+    page = response.content.decode()
+    assert response.status_code == 403 and "页面已过期" in page
+    assert "重新登录" in page and "您填写的内容没有丢失" not in page
