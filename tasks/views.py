@@ -197,9 +197,11 @@ def report_review(request: HttpRequest, pk: int) -> HttpResponse:
     except services.StaleEdit as stale:
         return _stale_review(request, stale.report, form)
     except ValidationError as error:
-        editing.add_error(form, error)
-        for message in error.messages:
-            messages.error(request, message)
+        if hasattr(error, "error_dict"):  # the comment: shown beside it
+            editing.add_error(form, error)
+        else:  # shown even where the page no longer offers the review form
+            for message in error.messages:
+                messages.error(request, message)
         return _detail(request, report, form)
     page = reverse("report-detail", args=[report.pk])
     return editing.saved(request, _("审核结果已保存。"), reverse("review-queue"), page)
