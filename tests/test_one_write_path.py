@@ -11,6 +11,7 @@ from django.contrib import admin
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command, get_commands
 from django.urls import URLResolver, get_resolver, reverse
+from django.utils import translation
 
 from departments import roles
 from departments.models import Department
@@ -41,6 +42,12 @@ def channels() -> dict[str, int]:
     for channel in ReportVersion.objects.values_list("channel", flat=True):
         counts[channel] = counts.get(channel, 0) + 1
     return counts
+
+
+@pytest.fixture(autouse=True)
+def _chinese():
+    with translation.override("zh-hans"):  # an earlier module may have left English active
+        yield
 
 
 @pytest.fixture
