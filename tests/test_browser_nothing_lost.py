@@ -14,9 +14,21 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 TEXT = "第四季度完成了专利导航项目三项,培训企业一百二十家。"
 
 
+ERRORS = []  # script errors of the pages (drafts.js must never break a page)
+
+
+@pytest.fixture(autouse=True)
+def _no_script_errors():
+    ERRORS.clear()
+    yield
+    assert ERRORS == []
+
+
 def new_page(browser):
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    return context.new_page()
+    page = context.new_page()
+    page.on("pageerror", lambda error: ERRORS.append(str(error)))
+    return page
 
 
 def log_in(page, live_server, username="zhang"):
@@ -132,3 +144,39 @@ def test_a_session_about_to_expire_is_announced(browser, live_server, staff, set
     page.screenshot(path=ARTIFACTS / "session_warning.png")
     page.clock.fast_forward(121_000)
     assert "您的登录可能已经过期" in page.locator(".session-over").inner_text()
+
+
+def test_an_office_removes_a_wrong_file_and_withdraws_its_submission(
+    browser, live_server, staff, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    right, wrong = tmp_path / "验收单.pdf", tmp_path / "发错的文件.pdf"
+    right.write_bytes(b"%PDF-1.4\n% right\n")
+    wrong.write_bytes(b"%PDF-1.4\n% wrong\n")
+    page = new_page(browser)
+    log_in(page, live_server)
+    page.goto(form_url(live_server))
+    page.fill("#id_done_text", TEXT)
+    page.set_input_files("#id_evidence", [str(right), str(wrong)])
+    page.click("button[name=save]")
+
+    page.goto(form_url(live_server))
+    page.get_by_role("button", name="删除附件“发错的文件.pdf”").click()
+    assert "已从报告中删除" in page.locator(".messages").inner_text()
+    assert page.locator(".evidence-list").inner_text().count(".pdf") == 1
+    page.screenshot(path=ARTIFACTS / "evidence_removed.png", full_page=True)
+
+    page.click("button[name=submit]")
+    page.goto(form_url(live_server))
+    page.get_by_role("button", name="撤回").click()
+    assert "报告已撤回" in page.locator(".messages").inner_text()
+    assert page.locator("#id_done_text").input_value() == TEXT
+    page.screenshot(path=ARTIFACTS / "report_withdrawn.png", full_page=True)
+    report = ProgressReport.objects.get()
+    assert report.state == "draft"
+    assert list(report.versions.values_list("event", flat=True)) == [
+        "saved",
+        "file_off",
+        "submitted",
+        "withdrawn",
+    ]
