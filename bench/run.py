@@ -382,6 +382,7 @@ def import_file(rows: int) -> bytes:
                         "",
                         "已提交",
                         "",
+                        None,  # 版本号: new reports
                     ]
 
     workbook = Workbook(write_only=True)

@@ -194,6 +194,10 @@ BEHIND_PROXY = envbool("DJANGO_BEHIND_PROXY", "false")
 if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = envlist("DJANGO_CSRF_TRUSTED_ORIGINS", "")
+# Our own Chinese page: says the typed text was kept in the browser and leads back to the form.
+CSRF_FAILURE_VIEW = "tasks.editing.csrf_failure"
+# Database sessions that know when they expire (the edit pages warn before a login ends).
+SESSION_ENGINE = "plantracker.sessions"
 
 # Content-Security-Policy (django-csp): everything from this site only, no inline scripts.
 # Inline style attributes are allowed for the Django admin's templates.

@@ -22,7 +22,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 class VersionInline(admin.TabularInline):
     model = ReportVersion
-    fields = ["version", "event", "by", "at", "state", "status", "percent", "comment"]
+    fields = ["version", "event", "channel", "by", "at", "state", "status", "percent", "comment"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -33,7 +33,7 @@ class VersionInline(admin.TabularInline):
 
 class EvidenceInline(admin.TabularInline):
     model = Evidence
-    fields = ["name", "size", "uploaded_by", "uploaded_at", "version"]
+    fields = ["name", "size", "uploaded_by", "uploaded_at", "version", "removed_in"]
     readonly_fields = fields
     extra = 0
     can_delete = False

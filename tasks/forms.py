@@ -101,6 +101,12 @@ class ReportForm(forms.Form):
     )
 
 
+class VersionForm(forms.Form):
+    """A button that acts on one version of a report (撤回, 删除附件)."""
+
+    version = version_field()
+
+
 class ReviewForm(forms.Form):
     version = version_field()
     comment = forms.CharField(

@@ -72,6 +72,12 @@ class ProgressReport(models.Model):
     )
     updated_at = models.DateTimeField(_("最后修改时间"))
     first_submitted_at = models.DateTimeField(_("首次提交时间"), null=True, blank=True)
+    opened_at = models.DateTimeField(
+        _("审核人打开时间"),
+        null=True,
+        blank=True,
+        help_text=_("审核人第一次打开已提交的报告的时间;打开后处室不能再撤回。"),
+    )
 
     objects = ProgressReportQuerySet.as_manager()
 
@@ -111,7 +117,14 @@ class ReportVersion(models.Model):
         SUBMITTED = "submitted", _("提交")
         RETURNED = "returned", _("退回")
         APPROVED = "approved", _("审核通过")
-        IMPORTED = "imported", _("Excel导入")
+        IMPORTED = "imported", _("Excel导入")  # before channels were recorded
+        WITHDRAWN = "withdrawn", _("撤回")
+        FILE_REMOVED = "file_off", _("删除附件")
+
+    class Channel(models.TextChoices):
+        WEB = "web", _("网页")
+        OFFLINE = "offline", _("离线表格")
+        ADMIN = "admin", _("管理员导入")
 
     SNAPSHOT_FIELDS = ("state", "status", "percent", "done_text", "problems_text")
 
@@ -133,6 +146,9 @@ class ReportVersion(models.Model):
     done_text = models.TextField(_("完成情况"), blank=True)
     problems_text = models.TextField(_("存在问题及下一步"), blank=True)
     comment = models.TextField(_("审核意见"), blank=True)
+    channel = models.CharField(
+        _("渠道"), max_length=10, choices=Channel.choices, default=Channel.WEB
+    )
 
     class Meta:
         verbose_name = _("报告版本")
@@ -194,6 +210,12 @@ class Evidence(StoredFile):
         ProgressReport, verbose_name=_("报告"), on_delete=models.CASCADE, related_name="evidence"
     )
     version = models.PositiveIntegerField(_("上传时的报告版本"))
+    removed_in = models.PositiveIntegerField(
+        _("删除时的报告版本"),
+        null=True,
+        blank=True,
+        help_text=_("从报告中删除的文件仍保存在修改记录里,不再算作报告的佐证材料。"),
+    )
 
     class Meta:
         verbose_name = _("佐证材料")

@@ -10,8 +10,10 @@ the four report columns are unlocked and validated by Excel.
 
 An upload is read with spreadsheets.reading.read_table, every row is checked with ReportForm
 and saved with services.save_report (submit=False) inside one transaction; if any row is
-wrong the transaction is rolled back and every problem is shown, naming row and column."""
+wrong the transaction is rolled back and every problem is shown, naming row and column; a
+changed row whose report changed since the download is refused alone (see import_file)."""
 
+import dataclasses
 import math
 import re
 import unicodedata
@@ -43,7 +45,7 @@ from spreadsheets.reading import SheetError, read_table
 
 from . import services
 from .forms import ReportForm
-from .models import ProgressReport
+from .models import ProgressReport, ReportVersion
 
 # The columns, in order: (field, header, editable). The headers are always written and read
 # in the site's language (settings.LANGUAGE_CODE), so a file downloaded with the English
@@ -59,6 +61,8 @@ COLUMNS = (
     ("done_text", gettext_lazy("完成情况"), True),
     ("problems_text", gettext_lazy("存在问题及下一步"), True),
     ("review_comment", gettext_lazy("审核意见"), False),
+    # The version the row was downloaded at: a row whose report changed since is refused.
+    ("version", gettext_lazy("版本号"), False),
 )
 FIELDS = [field for field, _header, _editable in COLUMNS]
 COLUMN = {field: index for index, field in enumerate(FIELDS, start=1)}
@@ -75,6 +79,7 @@ WIDTHS = {
     "done_text": (40, 50),
     "problems_text": (30, 40),
     "review_comment": (16, 30),
+    "version": (8, 8),
 }
 LINE_HEIGHT = 15  # points per line of 11pt text, CJK included
 LOCKED_FILL = PatternFill("solid", fgColor="F3F4F6")
@@ -161,6 +166,7 @@ def _values(row: services.WorkRow, labels: dict[str, str]) -> dict:
         "done_text": None,
         "problems_text": None,
         "review_comment": report.review_comment if report else None,
+        "version": report.version if report else 0,
     }
     if report:
         by_value = {value: label for label, value in labels.items()}
@@ -233,7 +239,7 @@ def build_template(user, plan: Plan, quarter: int) -> Workbook:
             cell.fill = EDITABLE_FILL if editable else LOCKED_FILL
             if not open_row:
                 cell.font = Font(color="6B7280")
-            if field in ("key", "state", "status", "percent"):
+            if field in ("key", "state", "status", "percent", "version"):
                 cell.alignment = Alignment(horizontal="center", vertical="top", wrap_text=True)
         cell = sheet.cell(row=number, column=COLUMN["percent"])
         cell.number_format = "0"
@@ -307,9 +313,28 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     blank: int = 0
+    #: (row number, what happened: 新建, 更新, 未改动, 拒绝 …, why where refused)
+    rows: list = dataclasses.field(default_factory=list)
+    refused: list = dataclasses.field(default_factory=list)
+
+    def note(self, number: int, outcome: str, why: str = "") -> None:
+        self.rows.append((number, outcome))
+        if why:
+            self.refused.append(_("第%(row)s行:%(why)s") % {"row": number, "why": why})
+
+    def per_row(self) -> str:
+        """What happened to each row, in one line: 第2行新建;第3行未改动 …"""
+        return _("逐行结果:") + ";".join(
+            _("第%(row)s行%(outcome)s") % {"row": number, "outcome": outcome}
+            for number, outcome in sorted(self.rows)
+        )
 
     def summary(self) -> str:
         if not self.created and not self.updated:
+            if self.refused:
+                return _("没有保存任何行:%(count)s行被拒绝,原因见下。") % {
+                    "count": len(self.refused)
+                }
             return _("文件已读取,没有需要保存的改动。")
         text = _("离线填报表已导入:新建草稿%(created)s份,更新草稿%(updated)s份。") % {
             "created": self.created,
@@ -319,6 +344,8 @@ class ImportResult:
             text += _("另有%(count)s行未填写或没有改动,未作处理。") % {
                 "count": self.unchanged + self.blank
             }
+        if self.refused:
+            text += _("%(count)s行被拒绝,原因见下。") % {"count": len(self.refused)}
         return text
 
 
@@ -408,6 +435,12 @@ def _number(value):
     return value
 
 
+def _version(value) -> int | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return 0 if value in (0, "0") else _key(value)
+
+
 def _key(value) -> int | None:
     if isinstance(value, bool):
         return None
@@ -425,6 +458,7 @@ class _Row:
     number: int
     work: services.WorkRow
     data: dict
+    version: int | None  # the version the row was downloaded at (None: not given)
 
 
 class _Errors(list):
@@ -498,7 +532,9 @@ def _parse(table, scope: dict[int, services.WorkRow], user, plan, quarter, error
         if work is None:
             errors.add(number, "key", _refusal(key, others.get(key), user, plan, quarter))
             continue
-        if work.report is None and all(
+        # A row left blank, downloaded before there was a report (版本号 0; the report may
+        # have been written on the web since): nothing to do.
+        if (work.report is None or _version(cells["version"]) == 0) and all(
             cells[field] is None or str(cells[field]).strip() == "" for field in EDITABLE
         ):
             blank += 1
@@ -526,17 +562,81 @@ def _parse(table, scope: dict[int, services.WorkRow], user, plan, quarter, error
                 for message in messages:
                     errors.add(number, field, message)
             continue
-        parsed.append(_Row(number, work, form.cleaned_data))
+        parsed.append(_Row(number, work, form.cleaned_data, _version(cells["version"])))
     return parsed, blank
 
 
-def _unchanged(report: ProgressReport | None, data: dict) -> bool:
+def _content(data: dict) -> tuple:
+    return (
+        data["status"],
+        data["percent"],
+        data["done_text"].strip(),
+        data["problems_text"].strip(),
+    )
+
+
+def _unchanged(report, data: dict) -> bool:
+    """The row says what `report` (a report, or one of its versions) says."""
     return report is not None and (
         report.status,
         report.percent,
         report.done_text,
         report.problems_text,
-    ) == (data["status"], data["percent"], data["done_text"].strip(), data["problems_text"].strip())
+    ) == _content(data)
+
+
+def _newer(report: ProgressReport, version: int | None) -> str:
+    """Why a row written on an older version is refused: who changed the report, when, and
+    what it says now."""
+    last = report.versions.select_related("by").order_by("-version").first()
+    text = report.done_text if len(report.done_text) <= 40 else report.done_text[:40] + "…"
+    return _(
+        "您的这一行是在第%(file)s版上填写的,但%(user)s已于%(time)s把报告改为第%(version)s版"
+        "(%(state)s,%(status)s,%(percent)s%%,完成情况:“%(text)s”)。这一行没有保存:"
+        "请在系统中核对后修改,或重新下载填报表。"
+    ) % {
+        "file": version if version is not None else "?",
+        "user": last.by if last else report.updated_by,
+        "time": timezone.localtime(last.at if last else report.updated_at).strftime(
+            "%Y-%m-%d %H:%M"
+        ),
+        "version": report.version,
+        "state": report.get_state_display(),
+        "status": report.get_status_display(),
+        "percent": report.percent,
+        "text": text or "—",
+    }
+
+
+def _as_downloaded(rows: list[_Row]) -> dict[tuple[int, int], ReportVersion]:
+    """The versions the file's rows were downloaded at, for rows whose report has changed
+    since: (report id, version) → that version. One query."""
+    wanted = {
+        (row.work.report.pk, row.version)
+        for row in rows
+        if row.work.report and row.version and row.version != row.work.report.version
+    }
+    if not wanted:
+        return {}
+    found = ReportVersion.objects.filter(
+        report__in={pk for pk, _version in wanted}, version__in={v for _pk, v in wanted}
+    )
+    return {(v.report_id, v.version): v for v in found if (v.report_id, v.version) in wanted}
+
+
+def _outcome(row: _Row, downloaded: dict) -> str:
+    """What to do with a row: "unchanged", "write", or "stale" (written on an older version
+    of a report that changed since, and changed by the user: refused)."""
+    report = row.work.report
+    if report is None:
+        return "write"
+    if _unchanged(report, row.data):
+        return "unchanged"
+    if row.version == report.version:
+        return "write"
+    if _unchanged(downloaded.get((report.pk, row.version)), row.data):
+        return "unchanged"  # the user left this row as downloaded; the system has moved on
+    return "stale"
 
 
 def upload(user, plan: Plan, quarter: int, upload) -> ImportResult:
@@ -548,8 +648,11 @@ def upload(user, plan: Plan, quarter: int, upload) -> ImportResult:
 
 
 def import_file(user, plan: Plan, quarter: int, data: bytes, name: str = "") -> ImportResult:
-    """Saves the rows of an uploaded template as drafts, all or nothing. Raises SheetError
-    for a file that cannot be read and ImportFailed listing every wrong row."""
+    """Saves the rows of an uploaded template as drafts through services.save_report (the
+    channel 离线表格). A wrong cell refuses the whole file (ImportFailed listing every wrong
+    row; SheetError for a file that cannot be read). Rows the user did not change are left
+    alone; a changed row whose report changed since the download is refused on its own,
+    saying who changed it, when and what it says now, and the other rows are saved."""
     check_user(user)
     table = read_table(data, headers(), filename=name)
     if not name.lower().endswith(".csv"):
@@ -561,39 +664,45 @@ def import_file(user, plan: Plan, quarter: int, data: bytes, name: str = "") -> 
         prefetch_related_objects([row.milestone for row in rows], "measure__responsible_offices")
         scope = {row.milestone.pk: row for row in rows}
         parsed, result.blank = _parse(table, scope, user, plan, quarter, errors)
+        downloaded = _as_downloaded(parsed)
         for row in parsed:
-            report = row.work.report
-            if _unchanged(report, row.data):
-                result.unchanged += 1
-                continue
-            try:
-                services.save_report(
-                    user=user,
-                    milestone=row.work.milestone,
-                    quarter=quarter,
-                    base_version=report.version if report else 0,
-                    status=row.data["status"],
-                    percent=row.data["percent"],
-                    done_text=row.data["done_text"],
-                    problems_text=row.data["problems_text"],
-                    submit=False,
-                )
-            except services.StaleEdit as stale:
-                errors.add(
-                    row.number,
-                    "key",
-                    _("该报告刚被%(user)s修改为第%(version)s版,请重新下载填报表后再填写。")
-                    % {"user": stale.report.updated_by, "version": stale.report.version},
-                )
-            except ValidationError as error:
-                errors.add_validation(row.number, error)
-            except PermissionDenied as error:
-                errors.add(row.number, "key", error)
-            else:
-                if report is None:
-                    result.created += 1
-                else:
-                    result.updated += 1
+            _import_row(user, quarter, row, _outcome(row, downloaded), result, errors)
         if errors:
             raise ImportFailed(errors)  # rolls the transaction back: nothing is saved
     return result
+
+
+def _import_row(user, quarter: int, row: _Row, outcome: str, result, errors: _Errors) -> None:
+    report = row.work.report
+    if outcome == "unchanged":
+        result.unchanged += 1
+        result.note(row.number, _("未改动"))
+        return
+    if outcome == "stale":
+        result.note(row.number, _("被拒绝"), _newer(report, row.version))
+        return
+    try:
+        with transaction.atomic():
+            services.save_report(
+                user=user,
+                milestone=row.work.milestone,
+                quarter=quarter,
+                base_version=report.version if report else 0,
+                status=row.data["status"],
+                percent=row.data["percent"],
+                done_text=row.data["done_text"],
+                problems_text=row.data["problems_text"],
+                submit=False,
+                channel=services.Channel.OFFLINE,
+            )
+    except services.StaleEdit as stale:  # changed a moment ago, while the file was read
+        result.note(row.number, _("被拒绝"), _newer(stale.report, row.version))
+    except ValidationError as error:
+        errors.add_validation(row.number, error)
+    except PermissionDenied as error:
+        errors.add(row.number, "key", error)
+    else:
+        created = report is None
+        result.created += created
+        result.updated += not created
+        result.note(row.number, _("新建") if created else _("更新"))

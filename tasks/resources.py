@@ -1,14 +1,19 @@
 """Admin import and export of progress reports (see spreadsheets.importing for what every
 import shares, plan.resources for the plan's lookups).
 
-Progress reports keep their history: every report an import creates or changes gets a new
-version and a ReportVersion (Excel导入) by the importing admin, as tasks.services does for
-the web form, and is checked by the same rules (0–100%, 已完成 needs 100%, a quarter the
-milestone spans, 完成情况 once submitted)."""
+Progress reports keep their history and their rules: every row that changes a report is
+checked by tasks.services.check_change, the rule the web form, the review and the offline
+template obey (the state machine, who may review, a reviewer never reviews their own edit),
+and by the version it was exported at (版本号: a report changed since is refused, naming who
+changed it and when). Every report an import creates or changes gets a new version and a
+ReportVersion by the importing admin with the channel 管理员导入, its event what the row did
+(保存草稿, 提交, or 审核通过 / 退回 when the importer holds the reviewer role). Rows are
+checked one by one but written in bulk."""
 
-from django.core.exceptions import ValidationError
-from django.db import connections
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connections, transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from import_export import fields
 
@@ -30,9 +35,20 @@ from spreadsheets.importing import (
     verbose,
 )
 
+from . import services, signals
 from .models import ProgressReport, ReportVersion
 
 State = ProgressReport.State
+Event = ReportVersion.Event
+REVIEW_EVENTS = (Event.APPROVED, Event.RETURNED)
+
+
+class VersionField(KeyField):
+    """版本号: the version a row was exported at. Not written (the import sets the version);
+    kept on the object for the stale check."""
+
+    def save(self, instance, row, is_m2m=False, **kwargs):
+        instance._row_version = self.clean(row, **kwargs)
 
 
 # --- Progress reports -------------------------------------------------------------------
@@ -68,6 +84,9 @@ class ProgressReportResource(PlanTrackerResource):
     review_comment = fields.Field(
         "review_comment", verbose(ProgressReport, "review_comment"), TextWidget()
     )
+    version = VersionField(
+        "version", "版本号", IntWidget(minimum=0, maximum=2**31 - 1, required=False)
+    )
 
     key_columns = (
         YEAR,
@@ -76,7 +95,13 @@ class ProgressReportResource(PlanTrackerResource):
         MILESTONE_ORDER,
         verbose(ProgressReport, "quarter"),
     )
-    extra_update_fields = ("version", "updated_by", "updated_at", "first_submitted_at")
+    extra_update_fields = (
+        "version",
+        "updated_by",
+        "updated_at",
+        "first_submitted_at",
+        "opened_at",
+    )
 
     class Meta:
         model = ProgressReport
@@ -92,6 +117,7 @@ class ProgressReportResource(PlanTrackerResource):
             "problems_text",
             "state",
             "review_comment",
+            "version",
         )
         import_id_fields = ("milestone", "quarter")
 
@@ -110,8 +136,29 @@ class ProgressReportResource(PlanTrackerResource):
     def row_key(self, row):
         return (self.fields["milestone"].clean(row).pk, self.fields["quarter"].clean(row))
 
+    def skip_row(self, instance, original, row, import_validation_errors=None):
+        """Rows that change nothing are skipped, and so is a row left as it was exported
+        when the report has changed since (the admin did not touch it: no stale refusal)."""
+        if super().skip_row(instance, original, row, import_validation_errors):
+            return True
+        before, exported = instance._import_before, getattr(instance, "_row_version", None)
+        if import_validation_errors or before is None or exported in (None, instance.version):
+            return False
+        if before["review_comment"] != instance.review_comment:
+            return False
+        then = ReportVersion.objects.filter(report=instance, version=exported).first()
+        return then is not None and all(
+            getattr(then, name) == getattr(instance, name) for name in ReportVersion.SNAPSHOT_FIELDS
+        )
+
+    def before_import(self, dataset, **kwargs):
+        super().before_import(dataset, **kwargs)
+        self.user = kwargs.get("user")
+
     def check_instance(self, instance):
-        """What tasks.services.save_report asks before submitting."""
+        """The row against the report as it stands: the version it was exported at, then
+        services.check_change (the one rule of every write); the event is kept for the
+        history."""
         if instance.state != State.DRAFT and not instance.done_text:
             raise ValidationError(
                 {
@@ -119,6 +166,56 @@ class ProgressReportResource(PlanTrackerResource):
                     % {"state": instance.get_state_display()}
                 }
             )
+        if getattr(self, "user", None) is None:
+            return  # before_save_instance refuses the import
+        before = instance._import_before
+        if before is not None and getattr(instance, "_row_version", None) != instance.version:
+            raise ValidationError(self.stale(instance))
+        content_changed = before is None or any(
+            before[name] != getattr(instance, name) for name in services.CONTENT_FIELDS
+        )
+        try:
+            event = services.check_change(
+                user=self.user,
+                milestone=instance.milestone,
+                current=before["state"] if before else None,
+                author_id=instance.updated_by_id if before else None,
+                state=instance.state,
+                content_changed=content_changed,
+                comment=instance.review_comment,
+                channel=services.Channel.ADMIN,
+            )
+        except PermissionDenied as refused:
+            raise ValidationError(str(refused)) from None
+        comment_changed = (before["review_comment"] if before else "") != instance.review_comment
+        if comment_changed and event not in REVIEW_EVENTS:
+            raise ValidationError(
+                {"review_comment": _("审核意见只能在审核(通过或退回)时由审核人填写。")}
+            )
+        instance._import_event = event
+
+    def stale(self, instance) -> str:
+        """A row exported at another version than the report's: who changed it, and when."""
+        exported = getattr(instance, "_row_version", None)
+        if exported is None:
+            return _(
+                "该报告已存在(第%(version)s版),这一行缺少版本号。请先导出最新的进展报告,"
+                "在导出的文件上修改后再导入。"
+            ) % {"version": instance.version}
+        last = instance.versions.select_related("by").order_by("-version").first()
+        return _(
+            "这一行是第%(file)s版,但%(user)s已于%(time)s把报告改为第%(version)s版"
+            "(%(state)s,%(percent)s%%)。请先导出最新的进展报告,核对后再导入。"
+        ) % {
+            "file": exported,
+            "user": last.by if last else instance.updated_by,
+            "time": timezone.localtime(last.at if last else instance.updated_at).strftime(
+                "%Y-%m-%d %H:%M"
+            ),
+            "version": instance.version,
+            "state": State(instance._import_before["state"]).label,
+            "percent": instance._import_before["percent"],
+        }
 
     def before_save_instance(self, instance, row, **kwargs):
         user = kwargs.get("user")
@@ -127,14 +224,18 @@ class ProgressReportResource(PlanTrackerResource):
         super().before_save_instance(instance, row, **kwargs)
         existing = instance._import_before is not None
         instance.version = (instance.version if existing else 0) + 1
-        instance.updated_by = user
-        instance.updated_at = self.now
+        event = getattr(instance, "_import_event", None)
+        if event not in REVIEW_EVENTS:  # a review leaves the author as it was
+            instance.updated_by = user
+            instance.updated_at = self.now
         if instance.state != State.DRAFT and instance.first_submitted_at is None:
             instance.first_submitted_at = self.now
+        if event == Event.SUBMITTED:
+            instance.opened_at = None
 
     def after_save_all(self, instances, **kwargs):
-        """One ReportVersion (Excel导入) per report written, as tasks.services records one
-        per step; the review comment is recorded when the file changed it.
+        """One ReportVersion per report written (channel 管理员导入, event what the row did),
+        as tasks.services records one per step; a review records its comment.
 
         Copied from the report rows just written by INSERT … SELECT, 500 reports a statement:
         building 10,000 ReportVersion objects for bulk_create took a quarter of a 10,000-row
@@ -149,31 +250,48 @@ class ProgressReportResource(PlanTrackerResource):
 
         copied = ("version", *ReportVersion.SNAPSHOT_FIELDS)
         target = [
-            column(version_meta, name) for name in ("report", "event", "by", "at", "comment")
+            column(version_meta, name)
+            for name in ("report", "event", "channel", "by", "at", "comment")
         ] + [column(version_meta, name) for name in copied]
         at = version_meta.get_field("at").get_db_prep_save(self.now, connection)
-        with_comment, without_comment = [], []
+        by_event = {}
         for report in instances:
-            before = report._import_before
-            changed = before is None or before["review_comment"] != report.review_comment
-            (with_comment if changed else without_comment).append(report.pk)
+            by_event.setdefault(report._import_event, []).append(report.pk)
         pk = quote(report_meta.pk.column)
         source = ", ".join(f"r.{column(report_meta, name)}" for name in copied)
         with connection.cursor() as cursor:
-            for ids, comment in (
-                (with_comment, f"r.{column(report_meta, 'review_comment')}"),
-                (without_comment, "''"),
-            ):
+            for event, ids in by_event.items():
+                comment = (
+                    f"r.{column(report_meta, 'review_comment')}" if event in REVIEW_EVENTS else "''"
+                )
                 for start in range(0, len(ids), 500):
                     batch = ids[start : start + 500]
                     placeholders = ", ".join(["%s"] * len(batch))
                     cursor.execute(
                         f"INSERT INTO {quote(version_meta.db_table)} ({', '.join(target)}) "  # noqa: S608 - names quoted
-                        f"SELECT r.{pk}, %s, %s, %s, {comment}, {source} "
+                        f"SELECT r.{pk}, %s, %s, %s, %s, {comment}, {source} "
                         f"FROM {quote(report_meta.db_table)} r "
                         f"WHERE r.{pk} IN ({placeholders}) ORDER BY r.{pk}",
-                        [ReportVersion.Event.IMPORTED, user.pk, at, *batch],
+                        [event, services.Channel.ADMIN, user.pk, at, *batch],
                     )
+        transaction.on_commit(lambda: self.announce(instances, user))
+
+    def announce(self, instances, user) -> None:
+        """What tasks.services announces for each step, once the import is committed (never
+        for a preview, which is rolled back)."""
+        for report in instances:
+            event = report._import_event
+            signals.report_changed.send(
+                ProgressReport, report=report, user=user, event=event, channel="admin"
+            )
+            if event in REVIEW_EVENTS:
+                signals.report_reviewed.send(
+                    ProgressReport,
+                    report=report,
+                    reviewer=user,
+                    approved=event == Event.APPROVED,
+                    channel="admin",
+                )
 
     def export_queryset(self, queryset):
         return queryset  # the milestones come in iter_queryset

@@ -8,6 +8,7 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
@@ -79,17 +80,73 @@ def check_read(user, milestone: Milestone) -> None:
 
 # --- Writing reports --------------------------------------------------------------------
 
+Event = ReportVersion.Event
+Channel = ReportVersion.Channel
+CONTENT_FIELDS = ("status", "percent", "done_text", "problems_text")
 
-def _record(report: ProgressReport, event: str, user, at, comment: str = "") -> ReportVersion:
-    return ReportVersion.objects.create(
+
+def max_files() -> int:
+    """How many files a report (or a contribution) may hold at once."""
+    return getattr(settings, "EVIDENCE_MAX_FILES", 10)
+
+
+def check_change(
+    *,
+    user,
+    milestone: Milestone,
+    current: str | None,
+    author_id: int | None,
+    state: str,
+    content_changed: bool,
+    comment: str = "",
+    channel: str = Channel.WEB,
+) -> str:
+    """The state machine, the one rule every write of a report obeys (the web form, the
+    review, the offline template and the admin import): the event a change from `current`
+    (None: no report yet) to `state` makes, or PermissionDenied / ValidationError saying why
+    it may not happen. `author_id` is who last changed the report's content."""
+    current = current or State.DRAFT
+    if state in (State.APPROVED, State.RETURNED) and state != current:
+        if not may_review(user):
+            raise PermissionDenied(_("只有审核人可以审核报告(通过或退回)。"))
+        if current != State.SUBMITTED:
+            raise ValidationError(_("只能审核已提交的报告。"))
+        if content_changed:
+            raise ValidationError(_("审核时不能同时修改报告内容。"))
+        if author_id == user.pk:
+            raise ValidationError(_("不能审核自己提交的报告。"))
+        if state == State.RETURNED and not comment.strip():
+            raise ValidationError({"comment": _("退回时请填写审核意见。")})
+        return Event.APPROVED if state == State.APPROVED else Event.RETURNED
+    if current not in ProgressReport.EDITABLE_STATES:
+        raise ValidationError(
+            _("该报告当前状态为“%(state)s”,不能修改。") % {"state": State(current).label}
+        )
+    admin_import = channel == Channel.ADMIN and roles.ADMIN in roles_of(user)
+    if not admin_import and not may_write_report(user, milestone):
+        raise PermissionDenied(_("您无权填报该进度节点。"))
+    return Event.SUBMITTED if state == State.SUBMITTED else Event.SAVED
+
+
+def _record(
+    report: ProgressReport, event: str, user, at, comment: str = "", channel: str = Channel.WEB
+) -> ReportVersion:
+    version = ReportVersion.objects.create(
         report=report,
         version=report.version,
         event=event,
         by=user,
         at=at,
         comment=comment,
+        channel=channel,
         **report.snapshot(),
     )
+    transaction.on_commit(
+        lambda: signals.report_changed.send(
+            ProgressReport, report=report, user=user, event=event, channel=channel
+        )
+    )
+    return version
 
 
 def _locked_report(milestone: Milestone, quarter: int) -> ProgressReport | None:
@@ -102,6 +159,20 @@ def _locked_report(milestone: Milestone, quarter: int) -> ProgressReport | None:
         .order_by("pk")
         .first()
     )
+
+
+def check_file_count(held: int, adding: int, field: str) -> None:
+    """A report or contribution holds at most max_files() files."""
+    if adding and held + adding > max_files():
+        raise ValidationError(
+            {
+                field: _(
+                    "每份报告最多%(limit)s个附件:已有%(held)s个,本次选择了%(adding)s个。"
+                    "请删除不需要的附件,或把多个文件合并后再上传。"
+                )
+                % {"limit": max_files(), "held": held, "adding": adding}
+            }
+        )
 
 
 @transaction.atomic
@@ -117,11 +188,12 @@ def save_report(
     problems_text: str,
     submit: bool,
     files: Iterable[UploadedFile] = (),
-    event: str | None = None,
+    channel: str = Channel.WEB,
 ) -> ProgressReport:
     """Saves the office's report as a draft, or submits it. `base_version` is the version
     the user's form was built from (0 for a report not yet written)."""
     check_write(user, milestone)
+    files = list(files)
     now = timezone.now()
     report = _locked_report(milestone, quarter)
     if report is None:
@@ -130,10 +202,19 @@ def save_report(
         report = ProgressReport(milestone=milestone, quarter=quarter, version=0)
     elif report.version != base_version:
         raise StaleEdit(report)
-    elif not report.editable:
-        raise ValidationError(
-            _("该报告当前状态为“%(state)s”,不能修改。") % {"state": report.get_state_display()}
-        )
+    event = check_change(
+        user=user,
+        milestone=milestone,
+        current=report.state if report.pk else None,
+        author_id=report.updated_by_id,
+        state=State.SUBMITTED if submit else report.state,
+        content_changed=True,
+        channel=channel,
+    )
+    if files and report.pk:
+        check_file_count(report.evidence.filter(removed_in=None).count(), len(files), "evidence")
+    else:
+        check_file_count(0, len(files), "evidence")
     report.milestone = milestone  # already loaded: clean() reads its quarters
     report.status, report.percent = status, percent
     report.done_text, report.problems_text = done_text.strip(), problems_text.strip()
@@ -144,6 +225,7 @@ def save_report(
             raise ValidationError({"done_text": _("提交前请填写完成情况。")})
         report.state = State.SUBMITTED
         report.first_submitted_at = report.first_submitted_at or now
+        report.opened_at = None  # a new submission: no reviewer has opened it yet
     # The milestone and the user are rows this request has just read: no need to ask the
     # database whether they exist (a query each); the foreign keys guard them anyway.
     report.full_clean(
@@ -170,37 +252,125 @@ def save_report(
             uploaded_at=now,
             version=report.version,
         )
-    if event is None:
-        event = ReportVersion.Event.SUBMITTED if submit else ReportVersion.Event.SAVED
-    _record(report, event, user, now)
+    _record(report, event, user, now, channel=channel)
+    return report
+
+
+def _locked_version(report_id: int, base_version: int) -> ProgressReport:
+    report = ProgressReport.objects.select_for_update().filter(pk=report_id).first()
+    if report is None:
+        raise ValidationError(_("报告已不存在,请刷新页面。"))
+    if report.version != base_version:
+        raise StaleEdit(report)
     return report
 
 
 @transaction.atomic
 def review_report(
-    *, reviewer, report_id: int, base_version: int, approve: bool, comment: str
+    *,
+    reviewer,
+    report_id: int,
+    base_version: int,
+    approve: bool,
+    comment: str,
+    channel: str = Channel.WEB,
 ) -> ProgressReport:
     """A reviewer approves a submitted report, or returns it with a comment."""
     if not may_review(reviewer):
         raise PermissionDenied(_("您无权审核报告。"))
-    report = ProgressReport.objects.select_for_update().get(pk=report_id)
-    if report.version != base_version:
-        raise StaleEdit(report)
-    if report.state != State.SUBMITTED:
-        raise ValidationError(_("只能审核已提交的报告。"))
-    if report.updated_by_id == reviewer.pk:
-        raise ValidationError(_("不能审核自己提交的报告。"))
+    report = _locked_version(report_id, base_version)
     comment = comment.strip()
-    if not approve and not comment:
-        raise ValidationError({"comment": _("退回时请填写审核意见。")})
+    event = check_change(
+        user=reviewer,
+        milestone=report.milestone,
+        current=report.state,
+        author_id=report.updated_by_id,
+        state=State.APPROVED if approve else State.RETURNED,
+        content_changed=False,
+        comment=comment,
+        channel=channel,
+    )
     now = timezone.now()
     report.state = State.APPROVED if approve else State.RETURNED
     report.review_comment = comment
     report.version += 1
     report.save(update_fields=["state", "review_comment", "version"])
-    event = ReportVersion.Event.APPROVED if approve else ReportVersion.Event.RETURNED
-    _record(report, event, reviewer, now, comment)
-    signals.report_reviewed.send(ProgressReport, report=report, reviewer=reviewer, approved=approve)
+    _record(report, event, reviewer, now, comment, channel)
+    transaction.on_commit(
+        lambda: signals.report_reviewed.send(
+            ProgressReport, report=report, reviewer=reviewer, approved=approve, channel=channel
+        )
+    )
+    return report
+
+
+def mark_opened(user, report: ProgressReport) -> None:
+    """A reviewer has opened a submitted report: from now on the office cannot withdraw it.
+    Not a version of the report (nothing in it changed)."""
+    if report.state == State.SUBMITTED and report.opened_at is None and may_review(user):
+        report.opened_at = timezone.now()
+        ProgressReport.objects.filter(
+            pk=report.pk, state=State.SUBMITTED, opened_at=None, version=report.version
+        ).update(opened_at=report.opened_at)
+
+
+def may_withdraw(user, report: ProgressReport) -> bool:
+    return (
+        report.state == State.SUBMITTED
+        and report.opened_at is None
+        and may_write_report(user, report.milestone)
+    )
+
+
+@transaction.atomic
+def withdraw_report(*, user, report_id: int, base_version: int) -> ProgressReport:
+    """The office takes back (撤回) a submitted report no reviewer has opened yet; it becomes
+    a draft again, with its text and files."""
+    report = _locked_version(report_id, base_version)
+    check_write(user, report.milestone)
+    if report.state != State.SUBMITTED:
+        raise ValidationError(_("只能撤回已提交、尚未审核的报告。"))
+    if report.opened_at is not None:
+        raise ValidationError(
+            _("审核人已于%(time)s打开这份报告,不能再撤回。如需修改,请联系审核人退回。")
+            % {"time": timezone.localtime(report.opened_at).strftime("%Y-%m-%d %H:%M")}
+        )
+    now = timezone.now()
+    report.state = State.DRAFT
+    report.version += 1
+    report.updated_by, report.updated_at = user, now
+    report.save(update_fields=["state", "version", "updated_by", "updated_at"])
+    _record(report, Event.WITHDRAWN, user, now)
+    return report
+
+
+@transaction.atomic
+def remove_evidence(*, user, evidence_id: int, base_version: int) -> ProgressReport:
+    """Takes a wrongly uploaded file off a draft (or returned) report: the report gets a new
+    version, the file stays in the history (and on disk), marked with the version it was
+    removed in."""
+    evidence = Evidence.objects.filter(pk=evidence_id).only("report_id").first()
+    if evidence is None:
+        raise ValidationError(_("附件已不存在,请刷新页面。"))
+    report = _locked_version(evidence.report_id, base_version)
+    evidence = Evidence.objects.select_for_update().get(pk=evidence_id)
+    check_change(
+        user=user,
+        milestone=report.milestone,
+        current=report.state,
+        author_id=report.updated_by_id,
+        state=report.state,
+        content_changed=True,
+    )
+    if evidence.removed_in is not None:
+        raise ValidationError(_("该附件已删除。"))
+    now = timezone.now()
+    report.version += 1
+    report.updated_by, report.updated_at = user, now
+    report.save(update_fields=["version", "updated_by", "updated_at"])
+    evidence.removed_in = report.version
+    evidence.save(update_fields=["removed_in"])
+    _record(report, Event.FILE_REMOVED, user, now, comment=evidence.name)
     return report
 
 
@@ -339,6 +509,10 @@ def save_contribution(
         )
     elif contribution.version != base_version:
         raise StaleEdit(contribution)
+    files = list(files)
+    held = contribution.files.count() if contribution.pk and files else 0
+    check_file_count(held, len(files), "files")
+    created = contribution.pk is None
     contribution.text, contribution.figures = text.strip(), figures.strip()
     contribution.submitted_by, contribution.updated_at = user, now
     contribution.version += 1
@@ -358,7 +532,11 @@ def save_contribution(
             uploaded_by=user,
             uploaded_at=now,
         )
-    signals.contribution_saved.send(Contribution, contribution=contribution)
+    transaction.on_commit(
+        lambda: signals.contribution_saved.send(
+            Contribution, contribution=contribution, user=user, created=created
+        )
+    )
     return contribution
 
 

@@ -1,10 +1,14 @@
-"""Signals other apps may listen to (the supervision app sends notices on them). Sent by
-tasks.services after the change is saved; tasks itself imports nothing above it."""
+"""What the services announce once a write is committed (for notices, issue #16).
+
+Each signal is sent by tasks.services after the transaction commits, never for a write that
+was refused or rolled back."""
 
 from django.dispatch import Signal
 
-# A reviewer approved or returned a report. Arguments: report, reviewer, approved (bool).
+#: A reviewer approved or returned a report. kwargs: report, reviewer, approved, channel.
 report_reviewed = Signal()
-
-# A cooperating unit submitted (version 1) or corrected a contribution. Argument: contribution.
+#: A cooperating unit saved its contribution. kwargs: contribution, user, created.
 contribution_saved = Signal()
+#: Any new version of a report (saved, submitted, withdrawn, reviewed, file removed).
+#: kwargs: report, user, event, channel.
+report_changed = Signal()

@@ -3,7 +3,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -11,9 +11,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from plan.models import QUARTER_CHOICES, Milestone, Plan
 
-from . import offline, services
-from .forms import QuarterForm, ReportForm, ReviewForm
-from .models import Contribution, Evidence, ProgressReport
+from . import editing, offline, permissions, services
+from .forms import STALE_FORM, QuarterForm, ReportForm, ReviewForm, VersionForm
+from .models import Contribution, ProgressReport
 
 
 def _plan_and_quarter(request: HttpRequest) -> tuple[Plan, int]:
@@ -25,19 +25,6 @@ def _plan_and_quarter(request: HttpRequest) -> tuple[Plan, int]:
     form = QuarterForm(request.GET)
     quarter = form.cleaned_data.get("quarter") if form.is_valid() else None
     return plan, quarter or plan.default_quarter(timezone.localdate())
-
-
-def _milestone(pk: int, *, cooperating: bool = False) -> Milestone:
-    """The milestone with its measure and work area (one query; the plan is known by
-    work_area.plan_id) and the measure's responsible offices (one more); its cooperating
-    units too when asked (one more)."""
-    related = ["measure__responsible_offices"]
-    if cooperating:
-        related.append("measure__cooperating_units")
-    return get_object_or_404(
-        Milestone.objects.select_related("measure__work_area").prefetch_related(*related),
-        pk=pk,
-    )
 
 
 @require_GET
@@ -60,72 +47,56 @@ def my_work(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _report_initial(report: ProgressReport | None) -> dict:
+    if report is None:
+        return {"version": 0, "status": ProgressReport.Status.IN_PROGRESS, "percent": 0}
+    fields = ("version", "status", "percent", "done_text", "problems_text")
+    return {name: getattr(report, name) for name in fields}
+
+
 @require_http_methods(["GET", "POST"])
 def report_edit(request: HttpRequest, milestone_id: int, quarter: int) -> HttpResponse:
-    milestone = _milestone(milestone_id)
-    services.check_write(request.user, milestone)
-    if quarter not in milestone.quarters:
-        raise PermissionDenied(_("该进度节点在这个季度没有安排。"))
-    report = None  # read below unless a save succeeds (it reads and locks the report itself)
-    newer = None
-    if request.method == "POST":
-        form = ReportForm(request.POST, request.FILES)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                report = services.save_report(
-                    user=request.user,
-                    milestone=milestone,
-                    quarter=quarter,
-                    base_version=data["version"],
-                    status=data["status"],
-                    percent=data["percent"],
-                    done_text=data["done_text"],
-                    problems_text=data["problems_text"],
-                    submit="submit" in request.POST,
-                    files=data["evidence"],
-                )
-            except services.StaleEdit as stale:
-                newer = stale.report
-                messages.error(request, stale_message(newer))
-                form = ReportForm({**request.POST.dict(), "version": newer.version})
-                form.is_valid()
-            except ValidationError as error:
-                form.add_error(None, error)
-            else:
-                if report.state == ProgressReport.State.SUBMITTED:
-                    messages.success(request, _("报告已提交,等待审核。"))
-                else:
-                    messages.success(request, _("草稿已保存。"))
-                return redirect(_work_url(milestone, quarter))
-        report = ProgressReport.objects.filter(milestone=milestone, quarter=quarter).first()
-    else:
-        report = ProgressReport.objects.filter(milestone=milestone, quarter=quarter).first()
-        initial = {"version": 0, "status": ProgressReport.Status.IN_PROGRESS, "percent": 0}
-        if report:
-            initial = {
-                "version": report.version,
-                "status": report.status,
-                "percent": report.percent,
-                "done_text": report.done_text,
-                "problems_text": report.problems_text,
-            }
-        form = ReportForm(initial=initial)
-    return render(
-        request,
+    slot = permissions.report_for_write(request.user, milestone_id, quarter)
+    milestone = slot.milestone
+
+    def save(data):
+        report = services.save_report(
+            user=request.user,
+            milestone=milestone,
+            quarter=quarter,
+            base_version=data["version"],
+            **{name: data[name] for name in ("status", "percent", "done_text", "problems_text")},
+            submit="submit" in request.POST,
+            files=data["evidence"],
+        )
+        submitted = report.state == ProgressReport.State.SUBMITTED
+        done = _("报告已提交,等待审核。") if submitted else _("草稿已保存。")
+        return editing.saved(request, done, _work_url(milestone, quarter))
+
+    return editing.Edit(
+        ReportForm,
+        "evidence",
         "tasks/report_form.html",
-        {
-            "milestone": milestone,
-            "quarter": quarter,
-            "quarter_label": dict(QUARTER_CHOICES)[quarter],
-            "report": report,
-            "newer": newer,
-            "form": form,
-            "evidence": report.evidence.all() if report else [],
-            "contributions": _contributions(milestone, quarter),
-            "max_bytes": settings.EVIDENCE_MAX_BYTES,
-        },
-    )
+        _report_initial(slot.report),
+        save,
+        stale_message,
+        lambda newer: _report_context(request, slot, newer),
+    ).run(request, post=request.method == "POST")
+
+
+def _report_context(request: HttpRequest, slot: permissions.ReportSlot, newer) -> dict:
+    report = newer or slot.report
+    return {
+        "milestone": slot.milestone,
+        "quarter": slot.quarter,
+        "quarter_label": dict(QUARTER_CHOICES)[slot.quarter],
+        "report": report,
+        "evidence": report.evidence.filter(removed_in=None) if report else [],
+        "may_withdraw": report is not None and services.may_withdraw(request.user, report),
+        "contributions": _contributions(slot.milestone, slot.quarter),
+        "max_bytes": settings.EVIDENCE_MAX_BYTES,
+        "max_files": services.max_files(),
+    }
 
 
 def _contributions(milestone: Milestone, quarter: int):
@@ -137,22 +108,28 @@ def _contributions(milestone: Milestone, quarter: int):
     )
 
 
+def newer_summary(newer) -> dict:
+    """Who changed a report (or contribution) last, and when: for stale messages."""
+    versions = getattr(newer, "versions", None)
+    last = versions.select_related("by").order_by("-version").first() if versions else None
+    by = last.by if last else getattr(newer, "updated_by", None) or newer.submitted_by
+    at = last.at if last else newer.updated_at
+    return {
+        "user": by,
+        "time": timezone.localtime(at).strftime("%Y-%m-%d %H:%M"),
+        "version": newer.version,
+    }
+
+
 def stale_message(newer: ProgressReport) -> str:
     """Why a save was refused: who changed the report since the form was loaded, and what
     becomes of the user's text."""
-    last = newer.versions.select_related("by").order_by("-version").first()
-    who = {
-        "user": last.by if last else newer.updated_by,
-        "time": timezone.localtime(last.at if last else newer.updated_at).strftime(
-            "%Y-%m-%d %H:%M"
-        ),
-        "version": newer.version,
-    }
+    who = newer_summary(newer)
     if newer.editable:
         return (
             _(
                 "保存未成功:%(user)s 已于 %(time)s 修改了这份报告(第%(version)s版)。下方是最新内容,"
-                "您填写的内容仍保留在表单中(附件需重新选择),请核对后重新保存。"
+                "您填写的内容仍保留在表单中(选择的附件已暂存,保存时一并上传),请核对后重新保存。"
             )
             % who
         )
@@ -167,42 +144,48 @@ def _work_url(milestone: Milestone, quarter: int) -> str:
     return f"{reverse('my-work')}?plan={plan_id}&quarter={quarter}"
 
 
-@require_GET
-def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    report = get_object_or_404(ProgressReport.objects.select_related("updated_by"), pk=pk)
-    milestone = _milestone(report.milestone_id)
-    services.check_read(request.user, milestone)
+def _detail(request: HttpRequest, report: ProgressReport, review_form=None, status=200):
+    """The report, its history and (for a reviewer of a submitted report) the review form,
+    bound to what the reviewer typed when a review was refused."""
+    milestone = report.milestone
     evidence = list(report.evidence.select_related("uploaded_by"))
     versions = list(report.versions.select_related("by"))
     for previous, version in zip([None, *versions], versions, strict=False):
         version.changes = version.changes_since(previous)
         version.files = [item for item in evidence if item.version == version.version]
-    return render(
-        request,
-        "tasks/report_detail.html",
-        {
-            "report": report,
-            "milestone": milestone,
-            "versions": versions,
-            "evidence": evidence,
-            "contributions": _contributions(milestone, report.quarter),
-            "may_write": services.may_write_report(request.user, milestone) and report.editable,
-            "review_form": ReviewForm(initial={"version": report.version})
-            if services.may_review(request.user) and report.state == report.State.SUBMITTED
-            else None,
-        },
-    )
+    reviewing = services.may_review(request.user) and report.state == report.State.SUBMITTED
+    if reviewing and review_form is None:
+        review_form = ReviewForm(initial={"version": report.version})
+    context = {
+        "report": report,
+        "milestone": milestone,
+        "versions": versions,
+        "evidence": [item for item in evidence if item.removed_in is None],
+        "contributions": _contributions(milestone, report.quarter),
+        "may_write": services.may_write_report(request.user, milestone) and report.editable,
+        "may_withdraw": services.may_withdraw(request.user, report),
+        "review_form": review_form if reviewing else None,
+        "unsent_comment": review_form["comment"].value() if review_form and not reviewing else "",
+        "draft_page": editing.draft_page(request, reverse("report-detail", args=[report.pk])),
+        "session_seconds": editing.session_seconds(request),
+    }
+    return render(request, "tasks/report_detail.html", context, status=status)
+
+
+@require_GET
+def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    report = permissions.report_for_read(request.user, pk)
+    services.mark_opened(request.user, report)
+    return _detail(request, report)
 
 
 @require_POST
 def report_review(request: HttpRequest, pk: int) -> HttpResponse:
-    if not services.may_review(request.user):
-        raise PermissionDenied(_("您无权审核报告。"))
-    report = get_object_or_404(ProgressReport, pk=pk)
+    report = permissions.report_for_review(request.user, pk)
     form = ReviewForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("审核表单有误,请刷新页面后重试。"))
-        return redirect("report-detail", pk=pk)
+        return _detail(request, report, form)
     try:
         services.review_report(
             reviewer=request.user,
@@ -212,18 +195,76 @@ def report_review(request: HttpRequest, pk: int) -> HttpResponse:
             comment=form.cleaned_data["comment"],
         )
     except services.StaleEdit as stale:
-        messages.error(
-            request,
-            _("审核未成功:报告已被修改为第%(version)s版,请查看最新内容后再审核。")
-            % {"version": stale.report.version},
-        )
-        return redirect("report-detail", pk=pk)
+        return _stale_review(request, stale.report, form)
     except ValidationError as error:
-        for message in error.messages:
-            messages.error(request, message)
-        return redirect("report-detail", pk=pk)
-    messages.success(request, _("审核结果已保存。"))
-    return redirect("review-queue")
+        if hasattr(error, "error_dict"):  # the comment: shown beside it
+            editing.add_error(form, error)
+        else:  # shown even where the page no longer offers the review form
+            for message in error.messages:
+                messages.error(request, message)
+        return _detail(request, report, form)
+    page = reverse("report-detail", args=[report.pk])
+    return editing.saved(request, _("审核结果已保存。"), reverse("review-queue"), page)
+
+
+def _stale_review(request: HttpRequest, newer: ProgressReport, form) -> HttpResponse:
+    """A review of a version that is no longer current: the page shows the newer report and
+    keeps the comment, in the form if the report can still be reviewed."""
+    newer.milestone = permissions.milestone(newer.milestone_id)
+    messages.error(
+        request,
+        _(
+            "审核未成功:%(user)s 已于 %(time)s 把报告改为第%(version)s版(%(state)s)。"
+            "请查看下方最新内容;您写的审核意见已保留。"
+        )
+        % {**newer_summary(newer), "state": newer.get_state_display()},
+    )
+    kept = ReviewForm({"version": newer.version, "comment": form.cleaned_data["comment"]})
+    kept.is_valid()
+    return _detail(request, newer, kept, status=409)
+
+
+def _version_action(request: HttpRequest, report: ProgressReport, act, done: str):
+    """A button that acts on one version of a report (撤回, 删除附件): `act(base_version)` is
+    the service call; a message either way, then back to the report's form."""
+    form = VersionForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(STALE_FORM)
+        act(form.cleaned_data["version"])
+    except services.StaleEdit as stale:
+        messages.error(request, stale_message(stale.report))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, done)
+    return redirect("report-edit", milestone_id=report.milestone_id, quarter=report.quarter)
+
+
+@require_POST
+def report_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    report = permissions.report_for_withdraw(request.user, pk)
+    return _version_action(
+        request,
+        report,
+        lambda version: services.withdraw_report(
+            user=request.user, report_id=report.pk, base_version=version
+        ),
+        _("报告已撤回,现在是草稿,可以修改后重新提交。"),
+    )
+
+
+@require_POST
+def evidence_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    evidence = permissions.evidence_for_write(request.user, pk)
+    return _version_action(
+        request,
+        evidence.report,
+        lambda version: services.remove_evidence(
+            user=request.user, evidence_id=evidence.pk, base_version=version
+        ),
+        _("附件“%(name)s”已从报告中删除(修改记录中仍可查看)。") % {"name": evidence},
+    )
 
 
 REVIEW_PAGE_SIZE = 50
@@ -251,8 +292,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
-    evidence = get_object_or_404(Evidence.objects.select_related("report"), pk=pk)
-    services.check_read(request.user, _milestone(evidence.report.milestone_id))
+    evidence = permissions.evidence_for_read(request.user, pk)
     return FileResponse(evidence.file.open("rb"), as_attachment=True, filename=evidence.name)
 
 
@@ -279,7 +319,13 @@ def offline_upload(request: HttpRequest) -> HttpResponse:
         except offline.ImportFailed as failed:
             errors = failed.messages
         else:
-            messages.success(request, result.summary())
+            (messages.success if not result.refused else messages.warning)(
+                request, result.summary()
+            )
+            for refusal in result.refused:
+                messages.error(request, refusal)
+            if result.rows:
+                messages.info(request, result.per_row())
             return redirect(f"{reverse('my-work')}?plan={plan.pk}&quarter={quarter}")
     return render(
         request,

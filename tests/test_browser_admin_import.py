@@ -37,6 +37,7 @@ def test_admin_imports_reports_with_preview_and_history(live_server, page, admin
             "",
             "草稿",
             "",
+            None,  # 版本号: a new report
         ]
     )
     sheet.append(
@@ -52,10 +53,12 @@ def test_admin_imports_reports_with_preview_and_history(live_server, page, admin
             "",
             "已提交",
             "",
+            None,
         ]
     )
     sheet.append(
         [2014, 8, "第四季度", 4, "第四季度", "滞后", 45, "'=先调研再起草", "经费未到位", "草稿", ""]
+        + [existing.version]  # as exported
     )
     workbook.save(path)
 
@@ -90,11 +93,16 @@ def test_admin_imports_reports_with_preview_and_history(live_server, page, admin
     existing.refresh_from_db()
     assert (existing.status, existing.percent, existing.version) == ("behind", 45, 2)
     assert existing.done_text == "=先调研再起草"
-    events = list(existing.versions.order_by("version").values_list("event", "by__username"))
-    assert events == [("saved", existing.versions.first().by.username), ("imported", "admin1")]
+    events = list(
+        existing.versions.order_by("version").values_list("event", "channel", "by__username")
+    )
+    assert events == [
+        ("saved", "web", existing.versions.first().by.username),
+        ("saved", "admin", "admin1"),
+    ]
     done = ProgressReport.objects.get(milestone__measure__number=3, quarter=3)
     assert (done.state, done.version, done.first_submitted_at is not None) == ("submitted", 1, True)
 
     # The report's admin page lists the import in its history.
     page.goto(live_server.url + reverse("admin:tasks_progressreport_change", args=[existing.pk]))
-    assert "Excel导入" in page.locator("#content").inner_text()
+    assert "管理员导入" in page.locator("#content").inner_text()

@@ -32,6 +32,7 @@ HEADERS = [
     "完成情况",
     "存在问题及下一步",
     "审核意见",
+    "版本号",
 ]
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504
 
@@ -128,7 +129,8 @@ def test_download_lists_the_offices_milestones_of_the_quarter(office, plan_2014,
         target.text,
         "未填报",
     ]
-    assert all(cell.value is None for cell in first[5:])  # nothing made up for the office
+    assert all(cell.value is None for cell in first[5:10])  # nothing made up for the office
+    assert first[10].value == 0  # 版本号: no report yet
     assert "2014年第四季度" in book.properties.title
     assert book.properties.keywords == f"plantracker-offline plan={plan_2014.pk} quarter=4"
     # Our own file passes the careful reader, and row 1 is the header it checks.
@@ -158,6 +160,7 @@ def test_download_protects_the_plan_and_validates_the_report_columns(office, pla
             "H": False,
             "I": False,
             "J": True,
+            "K": True,
         }
         assert sheet[f"D{row}"].alignment.wrap_text
         assert sheet.row_dimensions[row].height >= 30
@@ -332,8 +335,10 @@ def blank_key(book, _staff):
 
 
 def submitted_report(book, staff):
-    submitted(staff, milestone(7, 4), 4)
-    fill(book.active, milestone(7, 4).pk, "进行中", 90, "改一改已提交的报告。")
+    """Downloaded after it was submitted (the version matches), then typed over anyway."""
+    report = submitted(staff, milestone(7, 4), 4)
+    row = fill(book.active, milestone(7, 4).pk, "进行中", 90, "改一改已提交的报告。")
+    book.active[f"K{row}"] = report.version
 
 
 BAD_ROWS = {

@@ -141,6 +141,10 @@ EXPECTED: dict[str, dict[str, dict[str, object]]] = {
     "evidence-download": REPORT_READERS,
     # review
     "report-review": row(default=(405, 403), reviewer=(405, "302→review-queue")),
+    # the office takes back a submitted report no reviewer has opened
+    "report-withdraw": row(default=(405, 403), staff=(405, "302→report-edit")),
+    # the world's report is submitted: the office may ask, and is told it cannot (no write)
+    "evidence-remove": row(default=(405, 403), staff=(405, "302→report-edit")),
     "review-queue": row(default=FORBIDDEN_PAGE, reviewer=READ_ONLY),
     # dashboards
     "dashboard": DASHBOARD,
@@ -209,6 +213,7 @@ WRITES = {
     ("report-edit", "staff"),
     ("offline-upload", "staff"),
     ("report-review", "reviewer"),
+    ("report-withdraw", "staff"),
     ("contribution-edit", "unit"),
     ("instruction-new", "leader"),
     ("instruction-acknowledge", "staff"),
@@ -477,6 +482,8 @@ def url_of(name: str, world: World) -> str:
         "report-edit": [world.unreported.pk, 4],
         "report-detail": [world.report.pk],
         "report-review": [world.report.pk],
+        "report-withdraw": [world.report.pk],
+        "evidence-remove": [world.evidence.pk],
         "evidence-download": [world.evidence.pk],
         "dashboard-measure": [world.reported.measure_id],
         "contribution-edit": [world.cooperated.pk, 4],
@@ -538,6 +545,8 @@ def post_data(name: str, world: World, persona: str) -> dict:
         return {"text": "已报送。"}
     if name == "notice-settings":
         return {"kinds": ["urging"]}
+    if name in ("report-withdraw", "evidence-remove"):
+        return {"version": world.report.version}
     if name == "login":
         return {"username": "zhang", "password": PASSWORD}
     if name == "password_change":

@@ -30,3 +30,20 @@ document.addEventListener("DOMContentLoaded", () => {
     })
     .catch(() => {});
 });
+
+// A save succeeded (tasks/editing.py set the cookie): forget that page's kept drafts
+// (static/js/drafts.js).
+(() => {
+  const found = document.cookie.match(/(?:^|; )pt_draft_saved=([^;]*)/);
+  if (!found) return;
+  try {
+    const prefix = `pt-draft:${decodeURIComponent(found[1])}:`;
+    for (let index = window.localStorage.length - 1; index >= 0; index -= 1) {
+      const key = window.localStorage.key(index);
+      if (key?.startsWith(prefix)) window.localStorage.removeItem(key);
+    }
+  } catch (error) {
+    // no storage: nothing was kept
+  }
+  document.cookie = "pt_draft_saved=; Max-Age=0; path=/; SameSite=Lax";
+})();

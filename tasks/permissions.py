@@ -1,0 +1,119 @@
+"""Fetch-and-check: each helper loads what a view or command is about to read or write and
+refuses (PermissionDenied, or 404 for what does not exist) in the same step, so that no
+caller loads an object and forgets the check. The rules themselves live in tasks.services."""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+
+from departments import roles
+from plan.models import Milestone
+
+from . import services
+from .models import Contribution, ContributionFile, Evidence, ProgressReport
+
+
+def milestone(pk: int, *, cooperating: bool = False) -> Milestone:
+    """The milestone with its measure and work area (one query; the plan is known by
+    work_area.plan_id) and the measure's responsible offices (one more); its cooperating
+    units too when asked (one more)."""
+    related = ["measure__responsible_offices"]
+    if cooperating:
+        related.append("measure__cooperating_units")
+    return get_object_or_404(
+        Milestone.objects.select_related("measure__work_area").prefetch_related(*related),
+        pk=pk,
+    )
+
+
+def _scheduled(found: Milestone, quarter: int) -> None:
+    if quarter not in found.quarters:
+        raise PermissionDenied(_("该进度节点在这个季度没有安排。"))
+
+
+@dataclass
+class ReportSlot:
+    """A milestone's quarter the user may write, and its report if there is one yet."""
+
+    milestone: Milestone
+    quarter: int
+    report: ProgressReport | None
+
+
+def report_for_write(user, milestone_id: int, quarter: int) -> ReportSlot:
+    found = milestone(milestone_id)
+    services.check_write(user, found)
+    _scheduled(found, quarter)
+    report = ProgressReport.objects.filter(milestone=found, quarter=quarter).first()
+    if report is not None:
+        report.milestone = found
+    return ReportSlot(found, quarter, report)
+
+
+def report_for_read(user, pk: int) -> ProgressReport:
+    report = get_object_or_404(ProgressReport.objects.select_related("updated_by"), pk=pk)
+    report.milestone = milestone(report.milestone_id)
+    services.check_read(user, report.milestone)
+    return report
+
+
+def report_for_review(user, pk: int) -> ProgressReport:
+    if not services.may_review(user):
+        raise PermissionDenied(_("您无权审核报告。"))
+    return report_for_read(user, pk)
+
+
+def report_for_withdraw(user, pk: int) -> ProgressReport:
+    report = get_object_or_404(ProgressReport, pk=pk)
+    report.milestone = milestone(report.milestone_id)
+    services.check_write(user, report.milestone)
+    return report
+
+
+def evidence_for_read(user, pk: int) -> Evidence:
+    evidence = get_object_or_404(Evidence.objects.select_related("report"), pk=pk)
+    services.check_read(user, milestone(evidence.report.milestone_id))
+    return evidence
+
+
+def evidence_for_write(user, pk: int) -> Evidence:
+    evidence = get_object_or_404(Evidence.objects.select_related("report"), pk=pk)
+    evidence.report.milestone = milestone(evidence.report.milestone_id)
+    services.check_write(user, evidence.report.milestone)
+    return evidence
+
+
+@dataclass
+class ContributionSlot:
+    milestone: Milestone
+    quarter: int
+    unit: object
+    contribution: Contribution | None
+    closed: bool  # the office's report is approved: the contribution may not change
+
+
+def check_unit_role(user) -> None:
+    if roles.UNIT not in roles.roles_of(user):
+        raise PermissionDenied(_("只有配合单位人员可以填报配合情况。"))
+
+
+def contribution_for_write(user, milestone_id: int, quarter: int) -> ContributionSlot:
+    found = milestone(milestone_id, cooperating=True)
+    unit = services.check_contribute(user, found)
+    _scheduled(found, quarter)
+    contribution = Contribution.objects.filter(milestone=found, quarter=quarter, unit=unit).first()
+    closed = ProgressReport.objects.filter(
+        milestone=found, quarter=quarter, state=ProgressReport.State.APPROVED
+    ).exists()
+    return ContributionSlot(found, quarter, unit, contribution, closed)
+
+
+def contribution_file_for_read(user, pk: int) -> ContributionFile:
+    stored = get_object_or_404(
+        ContributionFile.objects.select_related("contribution__milestone__measure"), pk=pk
+    )
+    if not services.may_read_contribution(user, stored.contribution):
+        raise PermissionDenied(_("您无权查看该文件。"))
+    return stored
