@@ -11,6 +11,7 @@ class FaviconView(RedirectView):
     """Browsers ask for /favicon.ico on their own: send them to the static file."""
 
     permanent = False
+    http_method_names = ["get", "head"]
 
     def get_redirect_url(self, *args, **kwargs):
         return static("favicon.ico")

@@ -11,7 +11,7 @@ ReportVersion by the importing admin with the channel 管理员导入, its event
 checked one by one but written in bulk."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connections, transaction
+from django.db import connections
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -274,11 +274,11 @@ class ProgressReportResource(PlanTrackerResource):
                         f"WHERE r.{pk} IN ({placeholders}) ORDER BY r.{pk}",
                         [event, services.Channel.ADMIN, user.pk, at, *batch],
                     )
-        transaction.on_commit(lambda: self.announce(instances, user))
+        self.announce(instances, user)
 
     def announce(self, instances, user) -> None:
-        """What tasks.services announces for each step, once the import is committed (never
-        for a preview, which is rolled back)."""
+        """What tasks.services announces for each step, inside the import's transaction (a
+        preview is rolled back, and with it whatever the receivers wrote)."""
         for report in instances:
             event = report._import_event
             signals.report_changed.send(

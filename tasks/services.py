@@ -141,10 +141,8 @@ def _record(
         channel=channel,
         **report.snapshot(),
     )
-    transaction.on_commit(
-        lambda: signals.report_changed.send(
-            ProgressReport, report=report, user=user, event=event, channel=channel
-        )
+    signals.report_changed.send(
+        ProgressReport, report=report, user=user, event=event, channel=channel
     )
     return version
 
@@ -296,10 +294,8 @@ def review_report(
     report.version += 1
     report.save(update_fields=["state", "review_comment", "version"])
     _record(report, event, reviewer, now, comment, channel)
-    transaction.on_commit(
-        lambda: signals.report_reviewed.send(
-            ProgressReport, report=report, reviewer=reviewer, approved=approve, channel=channel
-        )
+    signals.report_reviewed.send(
+        ProgressReport, report=report, reviewer=reviewer, approved=approve, channel=channel
     )
     return report
 
@@ -532,10 +528,8 @@ def save_contribution(
             uploaded_by=user,
             uploaded_at=now,
         )
-    transaction.on_commit(
-        lambda: signals.contribution_saved.send(
-            Contribution, contribution=contribution, user=user, created=created
-        )
+    signals.contribution_saved.send(
+        Contribution, contribution=contribution, user=user, created=created
     )
     return contribution
 

@@ -1,7 +1,8 @@
 """What the services announce once a write is committed (for notices, issue #16).
 
-Each signal is sent by tasks.services after the transaction commits, never for a write that
-was refused or rolled back."""
+Each signal is sent by tasks.services inside the write's transaction, once the change is saved:
+what a receiver writes (a notice) commits or rolls back with the write; what leaves the database
+(a mail) must wait for transaction.on_commit, as supervision's notices do."""
 
 from django.dispatch import Signal
 

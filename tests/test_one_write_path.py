@@ -179,6 +179,18 @@ WRITERS = {
 }
 #: Our URLs that take a POST but write no report, contribution or file.
 OTHER_POSTS = {"login", "logout", "password_change", "set_language"}
+#: Supervision's POSTs write its own append-only records (instructions, answers and their
+#: files, urgings, notices), never a report or a contribution (supervision/services.py).
+SUPERVISION_POSTS = {
+    "instruction-new",
+    "instruction-acknowledge",
+    "instruction-answer",
+    "urging-new",
+    "urging-reply",
+    "notice-open",
+    "notice-read-all",
+    "notice-settings",
+}
 
 
 @pytest.mark.parametrize("name", list(WRITERS))
@@ -268,7 +280,8 @@ def test_every_url_that_takes_a_post_is_a_known_writer_or_writes_nothing(client,
         assert name.endswith(
             ("_import", "_export", "_change", "_add", "_delete", "_changelist", "_history")
         ), name
-    assert {n for n in taking_posts if not n.startswith("admin:")} <= (set(WRITERS) | OTHER_POSTS)
+    known = set(WRITERS) | OTHER_POSTS | SUPERVISION_POSTS
+    assert {n for n in taking_posts if not n.startswith("admin:")} <= known
     assert {n for n in WRITERS if not n.startswith("admin:")} <= taking_posts
 
 
@@ -292,19 +305,21 @@ def our_commands() -> set[str]:
     return {
         name
         for name, app in get_commands().items()
-        if app in ("tasks", "plan", "departments") and (root / app).exists()
+        if app in ("supervision", "tasks", "plan", "departments") and (root / app).exists()
     }
 
 
 def test_the_commands_are_all_known():
-    """plan and departments cannot import tasks (tests/test_architecture.py), so only tasks'
-    commands could write a report; each is classified below."""
+    """plan and departments cannot import tasks (tests/test_architecture.py), so only the
+    commands of tasks and supervision could write a report; each is classified below."""
     assert our_commands() == {
         "create_demo_users",
         "ensure_plan",
         "import_plan",
         "export_plan",
         "send_reminders",
+        "supervise",
+        "bulletin",
         "generate_bench_data",
     }
 
@@ -313,12 +328,16 @@ def snapshot():
     return {model.__name__: list(model.objects.order_by("pk").values()) for model in REPORT_MODELS}
 
 
-def test_export_and_reminder_commands_write_no_report(staff, plan_2014, tmp_path, settings):
+def test_export_reminder_and_supervision_commands_write_no_report(
+    staff, plan_2014, tmp_path, settings
+):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     write(staff, milestone(8, 4), 4)
     before = snapshot()
     call_command("export_plan", "2014", output=str(tmp_path / "plan.xlsx"), verbosity=0)
     call_command("send_reminders", date="2014-12-31", verbosity=0)
+    call_command("supervise", date="2014-12-31", verbosity=0)
+    call_command("bulletin", "2014", quarter=4, output=str(tmp_path / "b.docx"), verbosity=0)
     assert snapshot() == before
 
 
