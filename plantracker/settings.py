@@ -154,6 +154,11 @@ DEFAULT_FROM_EMAIL = os.getenv("DJANGO_DEFAULT_FROM_EMAIL", "plantracker@localho
 # Plan Tracker's own rules.
 REPORT_DUE_DAYS = envint("PLANTRACKER_REPORT_DUE_DAYS", "10")
 EVIDENCE_MAX_BYTES = envint("PLANTRACKER_EVIDENCE_MAX_BYTES", str(10 * 1024 * 1024))
+# The demo's clock (plantracker.clock): "today" is this date (YYYY-MM-DD) instead of the real
+# one, so the 2014 plan can be shown in its third quarter. Refused when DEBUG is off.
+DEMO_DATE = os.getenv("PLANTRACKER_DEMO_DATE", "").strip() or None
+if DEMO_DATE and not DEBUG:
+    raise ImproperlyConfigured("PLANTRACKER_DEMO_DATE is refused when DJANGO_DEBUG is off")
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from departments.models import Department
 from plan.models import Measure, Milestone, Plan
+from plantracker import clock
 
 from .models import Contribution, ProgressReport
 
@@ -282,7 +283,7 @@ def overview(
     office: int | None = None,
     status: str | None = None,
 ) -> Overview:
-    today = today or timezone.localdate()
+    today = today or clock.today()
     figures = [
         f
         for f in load_figures(plan, quarter, today)

@@ -4,7 +4,6 @@ from django import forms
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
@@ -12,6 +11,7 @@ from django.views.decorators.http import require_GET
 from departments.models import Department
 from plan.layout import export_plan
 from plan.models import QUARTER_CHOICES, Measure, Plan
+from plantracker import clock
 from spreadsheets import writing as xlsx
 
 from . import charts, dashboard, services
@@ -59,7 +59,7 @@ def _filters(request: HttpRequest) -> tuple[Plan, int, DashboardFilters]:
         raise PermissionDenied(_("系统中还没有推进计划。"))
     form = DashboardFilters(request.GET, plan)
     form.is_valid()
-    quarter = form.value("quarter") or plan.default_quarter(timezone.localdate())
+    quarter = form.value("quarter") or plan.default_quarter(clock.today())
     return plan, quarter, form
 
 
@@ -98,7 +98,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "statuses": dashboard.STATUS_FILTERS,
             "status": form.value("status"),
             "status_label": dashboard.STATUS_FILTERS.get(form.value("status") or ""),
-            "units": dashboard.unit_contributions(plan, quarter, timezone.localdate()),
+            "units": dashboard.unit_contributions(plan, quarter, clock.today()),
             "due_date": plan.report_due(quarter),
         },
     )
@@ -215,9 +215,7 @@ def overview_xlsx(request: HttpRequest) -> HttpResponse:
                 _("本季度状态"),
                 _("本季度完成(%)"),
             ],
-            change_rows(
-                dashboard.changes_among(data.figures, plan, quarter - 1, timezone.localdate())
-            ),
+            change_rows(dashboard.changes_among(data.figures, plan, quarter - 1, clock.today())),
             [14, 30, 12, 16, 12, 12, 12, 12],
         )
     return xlsx.response(book, f"dashboard-{plan.year}-q{quarter}.xlsx")
@@ -235,7 +233,7 @@ def measure_detail(request: HttpRequest, pk: int) -> HttpResponse:
     plan = measure.work_area.plan
     form = DashboardFilters(request.GET, plan)
     form.is_valid()
-    quarter = form.value("quarter") or plan.default_quarter(timezone.localdate())
+    quarter = form.value("quarter") or plan.default_quarter(clock.today())
     return render(
         request,
         "tasks/dashboard_measure.html",
@@ -244,7 +242,7 @@ def measure_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "plan": plan,
             "quarter": quarter,
             "quarters": QUARTER_CHOICES,
-            "figures": dashboard.measure_grid(measure, quarter, timezone.localdate()),
+            "figures": dashboard.measure_grid(measure, quarter, clock.today()),
         },
     )
 
@@ -264,7 +262,7 @@ def changes(request: HttpRequest) -> HttpResponse:
             "earlier": earlier,
             "later": later,
             "quarters": QUARTER_CHOICES,
-            "changes": dashboard.changes(plan, earlier, later, timezone.localdate()),
+            "changes": dashboard.changes(plan, earlier, later, clock.today()),
         },
     )
 

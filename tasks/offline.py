@@ -27,7 +27,7 @@ from django.db import transaction
 from django.db.models import prefetch_related_objects
 from django.http import HttpResponse
 from django.template.defaultfilters import filesizeformat
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl.comments import Comment
@@ -38,6 +38,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from departments import roles
 from plan.models import QUARTER_CHOICES, Milestone, Plan
+from plantracker import clock
 from spreadsheets import writing as xlsx
 from spreadsheets.reading import SheetError, read_table
 
@@ -113,7 +114,7 @@ def check_user(user) -> None:
 
 def work_rows(user, plan: Plan, quarter: int) -> list[services.WorkRow]:
     """The user's milestones due in `quarter`, in the plan's order, with their reports."""
-    groups = services.workspace(user, plan, quarter, timezone.localdate())
+    groups = services.workspace(user, plan, quarter, clock.today())
     rows = [row for group in groups for row in group.rows]
     rows.sort(
         key=lambda row: (

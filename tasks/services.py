@@ -11,12 +11,12 @@ from dataclasses import dataclass, field
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from departments import roles
 from departments.roles import roles_of
 from plan.models import Milestone, Plan
+from plantracker import clock
 
 from .models import Contribution, ContributionFile, Evidence, ProgressReport, ReportVersion
 
@@ -121,7 +121,7 @@ def save_report(
     """Saves the office's report as a draft, or submits it. `base_version` is the version
     the user's form was built from (0 for a report not yet written)."""
     check_write(user, milestone)
-    now = timezone.now()
+    now = clock.now()
     report = _locked_report(milestone, quarter)
     if report is None:
         if base_version != 0:
@@ -192,7 +192,7 @@ def review_report(
     comment = comment.strip()
     if not approve and not comment:
         raise ValidationError({"comment": _("退回时请填写审核意见。")})
-    now = timezone.now()
+    now = clock.now()
     report.state = State.APPROVED if approve else State.RETURNED
     report.review_comment = comment
     report.version += 1
@@ -322,7 +322,7 @@ def save_contribution(
         raise ValidationError(_("责任处室本季度的报告已审核通过,不能再修改配合情况。"))
     if not text.strip():
         raise ValidationError({"text": _("请填写工作情况。")})
-    now = timezone.now()
+    now = clock.now()
     contribution = (
         Contribution.objects.select_for_update()
         .filter(milestone=milestone, quarter=quarter, unit=unit)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from plan.models import QUARTER_CHOICES, Milestone, Plan
+from plantracker import clock
 
 from . import offline, services
 from .forms import QuarterForm, ReportForm, ReviewForm
@@ -24,7 +25,7 @@ def _plan_and_quarter(request: HttpRequest) -> tuple[Plan, int]:
         raise PermissionDenied(_("系统中还没有推进计划。"))
     form = QuarterForm(request.GET)
     quarter = form.cleaned_data.get("quarter") if form.is_valid() else None
-    return plan, quarter or plan.default_quarter(timezone.localdate())
+    return plan, quarter or plan.default_quarter(clock.today())
 
 
 def _milestone(pk: int, *, cooperating: bool = False) -> Milestone:
@@ -43,7 +44,7 @@ def _milestone(pk: int, *, cooperating: bool = False) -> Milestone:
 @require_GET
 def my_work(request: HttpRequest) -> HttpResponse:
     plan, quarter = _plan_and_quarter(request)
-    groups = services.workspace(request.user, plan, quarter, timezone.localdate())
+    groups = services.workspace(request.user, plan, quarter, clock.today())
     return render(
         request,
         "tasks/my_work.html",

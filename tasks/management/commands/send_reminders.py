@@ -5,11 +5,12 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError, transaction
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from departments import roles
 from plan.models import Plan, reporting_period
+from plantracker import clock
 from tasks import services
 from tasks.models import Reminder
 
@@ -25,7 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--date", help="pretend today is this date (YYYY-MM-DD)")
 
     def handle(self, *args, date=None, **options):
-        today = timezone.localdate()
+        today = clock.today()
         if date:
             try:
                 today = datetime.date.fromisoformat(date)
