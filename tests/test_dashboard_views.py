@@ -14,6 +14,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from departments import roles
 from departments.models import Department
 from plan.models import Measure, Milestone, Plan
 from spreadsheets import writing as xlsx
@@ -500,4 +501,4 @@ def test_the_measure_page_shows_each_quarters_report(client, leader, plan_2014, 
 def test_services_still_refuse_a_leader(leader):
     assert not services.may_write_report(leader, milestone_2014(3, 1))
     assert not services.may_review(leader)
-    assert services.may_view_dashboard(leader)
+    assert roles.may_view_dashboard(leader)

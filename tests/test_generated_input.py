@@ -729,15 +729,22 @@ def test_admin_import_refuses_with_a_message_and_writes_nothing(db, admin_user, 
 # --- Inputs that once crashed -------------------------------------------------------------
 
 
+def swap_text(content: bytes, text: str, new: bytes) -> bytes:
+    """`text` in sheet XML replaced by the raw bytes `new`, whether the writer wrote it as UTF-8
+    or as character references (openpyxl with lxml does)."""
+    reference = "".join(f"&#{ord(ch)};" for ch in text).encode()
+    return content.replace(text.encode(), new).replace(reference, new)
+
+
 def broken_worksheets() -> dict[str, bytes]:
     sheet = "xl/worksheets/sheet1.xml"
     return {
         "truncated-xml": replace_member(TABLE_BASE, sheet, lambda c: c[: len(c) // 2]),
         "control-character": replace_member(
-            TABLE_BASE, sheet, lambda c: c.replace("已完成初稿".encode(), b"\x01\x00")
+            TABLE_BASE, sheet, lambda c: swap_text(c, "已完成初稿", b"\x01\x00")
         ),
         "noncharacter": replace_member(
-            TABLE_BASE, sheet, lambda c: c.replace("已完成初稿".encode(), "\ufffe".encode())
+            TABLE_BASE, sheet, lambda c: swap_text(c, "已完成初稿", "\ufffe".encode())
         ),
         "number-that-is-not": replace_member(
             TABLE_BASE, sheet, lambda c: c.replace(b"<v>50</v>", b"<v>abc</v>")
