@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from departments import roles
@@ -202,6 +203,31 @@ def review_report(
     return report
 
 
+# --- What is owed ------------------------------------------------------------------------
+
+
+def done_in(milestone: Milestone, quarter: int, reports) -> int | None:
+    """The quarter before `quarter` in which a report on `milestone` was approved 已完成, or
+    None. `reports` are the milestone's reports (any quarters, any states)."""
+    done = [
+        r.quarter
+        for r in reports
+        if r.milestone_id == milestone.pk
+        and r.quarter < quarter
+        and r.state == State.APPROVED
+        and r.status == ProgressReport.Status.DONE
+    ]
+    return min(done) if done else None
+
+
+def owes_report(milestone: Milestone, quarter: int, reports) -> bool:
+    """Whether the responsible office owes a report on `milestone` for `quarter`: the
+    milestone is scheduled in that quarter and was not approved 已完成 in an earlier one (a
+    第一--四季度 span done in the third quarter is not asked for in the fourth). The one rule
+    the dashboards, the office's workspace and the reminders (send_reminders) share."""
+    return quarter in milestone.quarters and done_in(milestone, quarter, reports) is None
+
+
 # --- Reading: the office's workspace ----------------------------------------------------
 
 
@@ -210,16 +236,20 @@ class WorkRow:
     milestone: Milestone
     report: ProgressReport | None
     overdue: bool
+    done_in: int | None = None  # approved 已完成 in this earlier quarter: nothing more is owed
 
     @property
     def state(self) -> str:
-        """due (not reported yet), draft, submitted, returned or approved."""
-        return self.report.state if self.report else "due"
+        """due (not reported yet), done_earlier, draft, submitted, returned or approved."""
+        if self.report:
+            return self.report.state
+        return "done_earlier" if self.done_in else "due"
 
     @property
     def pending(self) -> bool:
-        """Still owed by the office: not written, a draft, or returned."""
-        return self.state in ("due", State.DRAFT, State.RETURNED)
+        """Still owed by the office: not written, a draft, or returned; never a milestone
+        already done in an earlier quarter (owes_report)."""
+        return self.done_in is None and self.state in ("due", State.DRAFT, State.RETURNED)
 
 
 @dataclass
@@ -248,17 +278,20 @@ def workspace(user, plan: Plan, quarter: int, today: datetime.date) -> list[Meas
     # By the milestones' ids, unordered: the model's ordering (milestone → measure → work
     # area) and the milestones as a subquery made a nine-table query that PostgreSQL took
     # longer to plan than to run, the longer the more plans there are.
-    reports = {
-        report.milestone_id: report
-        for report in ProgressReport.objects.filter(
-            milestone__in=milestones, quarter=quarter
-        ).order_by()
-    }
+    # This quarter's reports, and earlier ones approved 已完成 (owes_report), in one query.
+    earlier_done = Q(quarter__lt=quarter, state=State.APPROVED, status=ProgressReport.Status.DONE)
+    found = ProgressReport.objects.filter(
+        Q(quarter=quarter) | earlier_done, milestone__in=milestones
+    ).order_by()
+    reports: dict[int, list[ProgressReport]] = {}
+    for report in found:
+        reports.setdefault(report.milestone_id, []).append(report)
     late = today > plan.report_due(quarter)
     groups: dict[int, MeasureGroup] = {}
     for milestone in milestones:
-        report = reports.get(milestone.pk)
-        row = WorkRow(milestone, report, overdue=False)
+        mine = reports.get(milestone.pk, [])
+        report = next((r for r in mine if r.quarter == quarter), None)
+        row = WorkRow(milestone, report, overdue=False, done_in=done_in(milestone, quarter, mine))
         row.overdue = late and row.pending
         groups.setdefault(milestone.measure_id, MeasureGroup(milestone.measure)).rows.append(row)
     ordered = sorted(groups.values(), key=lambda group: not group.overdue)

@@ -20,7 +20,7 @@ from .models import Contribution, Evidence, ProgressReport
 def _plan_and_quarter(request: HttpRequest) -> tuple[Plan, int]:
     """The plan (?plan=, else the newest) and reporting quarter (?quarter=, else the
     plan's default) a page shows."""
-    plan = Plan.objects.picked(request.GET.get("plan"))
+    plan = Plan.objects.picked(request.GET.get("plan"), clock.today())
     if plan is None:
         raise PermissionDenied(_("系统中还没有推进计划。"))
     form = QuarterForm(request.GET)
