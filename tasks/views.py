@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from departments.people import display_name
 from plan.models import QUARTER_CHOICES, Milestone, Plan
 from plantracker import clock
 
@@ -141,9 +142,15 @@ def _contributions(milestone: Milestone, quarter: int):
 def stale_message(newer: ProgressReport) -> str:
     """Why a save was refused: who changed the report since the form was loaded, and what
     becomes of the user's text."""
-    last = newer.versions.select_related("by").order_by("-version").first()
+    last = (
+        newer.versions.select_related("by")
+        .prefetch_related("by__departments")
+        .order_by("-version")
+        .first()
+    )
+    newer.last_by = last.by if last else newer.updated_by  # a reviewer's version names them
     who = {
-        "user": last.by if last else newer.updated_by,
+        "user": display_name(newer.last_by),
         "time": timezone.localtime(last.at if last else newer.updated_at).strftime(
             "%Y-%m-%d %H:%M"
         ),
@@ -174,7 +181,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     milestone = _milestone(report.milestone_id)
     services.check_read(request.user, milestone)
     evidence = list(report.evidence.select_related("uploaded_by"))
-    versions = list(report.versions.select_related("by"))
+    versions = list(report.versions.select_related("by").prefetch_related("by__departments"))
     for previous, version in zip([None, *versions], versions, strict=False):
         version.changes = version.changes_since(previous)
         version.files = [item for item in evidence if item.version == version.version]
@@ -234,12 +241,16 @@ REVIEW_PAGE_SIZE = 50
 def review_queue(request: HttpRequest) -> HttpResponse:
     if not services.may_review(request.user):
         raise PermissionDenied(_("您无权审核报告。"))
-    plan, _quarter = _plan_and_quarter(request)
+    # Every plan's waiting reports unless one plan is chosen: in January last year's fourth
+    # quarter waits while next year's plan is already loaded.
+    chosen = request.GET.get("plan", "").strip()
+    plan = Plan.objects.picked(chosen) if chosen else None
+    reports = ProgressReport.objects.awaiting_review()
+    if plan is not None:
+        reports = reports.of_plan(plan)
     reports = (
-        ProgressReport.objects.filter(
-            state=ProgressReport.State.SUBMITTED, milestone__measure__work_area__plan=plan
-        )
-        .select_related("milestone__measure", "updated_by")
+        reports.select_related("milestone__measure__work_area__plan", "updated_by")
+        .prefetch_related("updated_by__departments")
         .order_by("updated_at", "pk")
     )
     page = Paginator(reports, REVIEW_PAGE_SIZE).get_page(request.GET.get("page"))
