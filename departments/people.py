@@ -7,6 +7,10 @@ def display_name(user) -> str:
     Reads user.departments.all() (prefetch it on lists)."""
     if user is None:
         return ""
-    name = user.get_full_name().strip() or user.username
+    first, last = user.first_name.strip(), user.last_name.strip()
+    if first and last and any(ord(ch) > 0x2E80 for ch in first + last):
+        name = f"{last}{first}"  # 张三: a Chinese name has the family name first, no space
+    else:
+        name = user.get_full_name().strip() or user.username
     offices = [d.name for d in user.departments.all() if d.name != name]
     return f"{name}({'、'.join(offices)})" if offices else name
