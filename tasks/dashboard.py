@@ -47,6 +47,13 @@ FLAGS = {
     "overdue": _("已逾期"),
     "not_reported": _("本季度未填报"),
 }
+# A cooperating unit's figures (with ?unit=): the milestones of the quarter whose measures
+# name it, those it contributed to, and those it was late for.
+UNIT_STATUSES = {
+    "unit_due": _("配合单位应配合"),
+    "unit_made": _("配合单位已提交"),
+    "unit_late": _("配合单位逾期"),
+}
 STATUS_FILTERS = {
     "due": _("应完成"),
     **PARTITION,
@@ -55,6 +62,7 @@ STATUS_FILTERS = {
     "yellow": _("关注"),
     "green": _("正常"),
     "unscheduled": _("未排期"),
+    **UNIT_STATUSES,
 }
 # What each figure counts, said on the page beside it (legend and tooltips).
 FIGURE_HELP = {
@@ -111,6 +119,7 @@ class MilestoneFigure:
     approved: ProgressReport | None  # the latest approved report up to the quarter
     current: ProgressReport | None  # this quarter's report, in whatever state
     owed: bool = False  # a report is owed for the quarter (services.owes_report)
+    unit_flags: set = field(default_factory=set)  # with ?unit=: contribution_flags
     light: str = "green"
     overdue: bool = False
     reasons: list[str] = field(default_factory=list)
@@ -162,6 +171,8 @@ class MilestoneFigure:
         return LIGHTS[self.light]
 
     def matches(self, status: str, quarter: int) -> bool:
+        if status in UNIT_STATUSES:
+            return status in self.unit_flags
         if status in LIGHTS:
             return self.light == status
         if status == "due":
@@ -365,6 +376,7 @@ def overview(
     today: datetime.date | None = None,
     area: int | None = None,
     office: int | None = None,
+    unit: int | None = None,
     status: str | None = None,
 ) -> Overview:
     """The dashboard at `quarter`. The figures (tiles, tables, trend) count every milestone
@@ -377,6 +389,8 @@ def overview(
         if (area is None or f.milestone.measure.work_area_id == area)
         and (office is None or any(o.pk == office for o in f.offices))
     ]
+    if unit is not None:
+        figures = for_unit(figures, plan, quarter, today, unit)
     shown = [f for f in figures if status is None or f.matches(status, quarter)]
 
     areas: dict[int, list] = defaultdict(list)
@@ -410,6 +424,30 @@ def overview(
         timeliness=timeliness(figures, plan, quarter, today, office_objects),
         at_risk=[f for f in shown if f.light in ("red", "yellow")],
     )
+
+
+def for_unit(figures, plan, quarter, today, unit: int) -> list[MilestoneFigure]:
+    """The milestones whose measures name `unit` as cooperating, each with what the unit's
+    contribution counts this quarter (contribution_flags). Two queries."""
+    named = set(
+        Milestone.objects.filter(
+            measure__work_area__plan=plan,
+            measure__cooperating_units=unit,
+            measure__cooperating_units__generic=False,
+        ).values_list("pk", flat=True)
+    )
+    made = {
+        c.milestone_id: c
+        for c in Contribution.objects.filter(unit=unit, quarter=quarter, milestone__in=named)
+        .order_by()
+        .only("milestone_id", "first_submitted_at")
+    }
+    due_date = plan.report_due(quarter)
+    result = [f for f in figures if f.milestone.pk in named]
+    for figure in result:
+        if figure.active_in(quarter):
+            figure.unit_flags = contribution_flags(made.get(figure.milestone.pk), today, due_date)
+    return result
 
 
 def quarter_label(quarter: int) -> str:
@@ -462,8 +500,18 @@ def measure_grid(measure: Measure, quarter: int, today: datetime.date):
     figures = load_figures(plan, 4, today, measures=[measure.pk])
     for figure in figures:
         by_quarter = {r.quarter: r for r in figure.milestone.reports_so_far}
+        reports = figure.milestone.reports_so_far
         figure.cells = [
-            (q, q in figure.milestone.quarters, by_quarter.get(q)) for q in (1, 2, 3, 4)
+            (
+                q,
+                q in figure.milestone.quarters,
+                by_quarter.get(q),
+                # what an empty scheduled cell says: owed so far, done earlier, or not yet due
+                ""
+                if q in by_quarter or q > quarter or q not in figure.milestone.quarters
+                else ("owed" if owes_report(figure.milestone, q, reports) else "done_earlier"),
+            )
+            for q in (1, 2, 3, 4)
         ]
     judged = refigure(figures, plan, quarter, today)
     for figure, at_quarter in zip(figures, judged, strict=True):
@@ -477,6 +525,20 @@ class UnitContributions:
     due: int  # milestones of the quarter whose measures name the unit
     made: int  # contributions it made for them
     late: int  # made after the due date, or still missing after it
+
+
+def contribution_flags(contribution, today: datetime.date, due_date: datetime.date) -> set[str]:
+    """What a unit's contribution to a milestone due this quarter counts in the units' table:
+    always unit_due; unit_made when made; unit_late when made after the due date, or still
+    missing after it."""
+    flags = {"unit_due"}
+    if contribution is not None:
+        flags.add("unit_made")
+        if timezone.localtime(contribution.first_submitted_at).date() > due_date:
+            flags.add("unit_late")
+    elif today > due_date:
+        flags.add("unit_late")
+    return flags
 
 
 def unit_contributions(plan: Plan, quarter: int, today: datetime.date) -> list[UnitContributions]:
@@ -503,14 +565,10 @@ def unit_contributions(plan: Plan, quarter: int, today: datetime.date) -> list[U
     for milestone in milestones:
         for unit in milestone.measure.cooperating_units.all():
             row = rows.setdefault(unit.pk, UnitContributions(unit, 0, 0, 0))
+            flags = contribution_flags(made.get((milestone.pk, unit.pk)), today, due_date)
             row.due += 1
-            contribution = made.get((milestone.pk, unit.pk))
-            if contribution:
-                row.made += 1
-                submitted = timezone.localtime(contribution.first_submitted_at).date()
-                row.late += submitted > due_date
-            else:
-                row.late += today > due_date
+            row.made += "unit_made" in flags
+            row.late += "unit_late" in flags
     return sorted(rows.values(), key=lambda r: (r.unit.order, r.unit.name))
 
 

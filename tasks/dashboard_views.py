@@ -28,6 +28,8 @@ class DashboardFilters(forms.Form):
     )
     area = forms.TypedChoiceField(coerce=int, required=False, label=gettext_lazy("工作领域"))
     office = forms.TypedChoiceField(coerce=int, required=False, label=gettext_lazy("责任处室"))
+    # A cooperating unit (the units' table links here); no choices: a number, no query.
+    unit = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
     status = forms.ChoiceField(
         choices=[("", gettext_lazy("全部")), *dashboard.STATUS_FILTERS.items()],
         required=False,
@@ -70,6 +72,7 @@ def _overview(request):
         quarter,
         area=form.value("area"),
         office=form.value("office"),
+        unit=form.value("unit"),
         status=form.value("status"),
     )
     return plan, quarter, form, data
@@ -99,6 +102,7 @@ def overview(request: HttpRequest) -> HttpResponse:
                 "quarter": quarter,
                 "area": form.value("area"),
                 "office": form.value("office"),
+                "unit": form.value("unit"),
             },
             "partition": [
                 (key, label, getattr(data.total, key), dashboard.FIGURE_HELP[key])
@@ -148,6 +152,7 @@ def measure_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "plan": plan,
             "quarter": quarter,
             "quarters": QUARTER_CHOICES,
+            "quarter_label": dashboard.quarter_label(quarter),
             "figures": dashboard.measure_grid(measure, quarter, clock.today()),
         },
     )
@@ -167,6 +172,8 @@ def changes(request: HttpRequest) -> HttpResponse:
             "plan": plan,
             "earlier": earlier,
             "later": later,
+            "earlier_label": dashboard.quarter_label(earlier),
+            "later_label": dashboard.quarter_label(later),
             "quarters": QUARTER_CHOICES,
             "changes": dashboard.changes(plan, earlier, later, clock.today()),
         },

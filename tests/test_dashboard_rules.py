@@ -543,19 +543,31 @@ def test_the_measure_grid_has_a_cell_per_quarter_with_its_report(measure, review
 
     assert [f.milestone for f in grid] == [yearly, third, phase]
     cells = {f.milestone.pk: f.cells for f in grid}
+    # (quarter, scheduled, report, what an empty cell says: owed by the quarter shown, or not)
     assert cells[yearly.pk] == [
-        (1, True, first),
-        (2, True, second),
-        (3, True, None),
-        (4, True, fourth),
+        (1, True, first, ""),
+        (2, True, second, ""),
+        (3, True, None, ""),  # after the quarter shown: not owed yet
+        (4, True, fourth, ""),
     ]
     assert cells[third.pk] == [
-        (1, False, None),
-        (2, False, None),
-        (3, True, None),
-        (4, False, None),
+        (1, False, None, ""),
+        (2, False, None, ""),
+        (3, True, None, ""),
+        (4, False, None, ""),
     ]
-    assert cells[phase.pk] == [(q, False, None) for q in (1, 2, 3, 4)]
+    assert cells[phase.pk] == [(q, False, None, "") for q in (1, 2, 3, 4)]
+
+
+def test_the_measure_grid_marks_quarters_after_an_early_completion(measure, reviewer):
+    span = add(measure, 1, 4)
+    add(measure, 2)  # not reported by the third quarter
+    builders.report(span, 1, percent=100, status="done", reviewer=reviewer)
+
+    grid = measure_grid(measure, 3, datetime.date(2024, 8, 15))
+
+    assert [cell[3] for cell in grid[0].cells] == ["", "done_earlier", "done_earlier", ""]
+    assert [cell[3] for cell in grid[1].cells] == ["", "owed", "", ""]
 
 
 def test_the_measure_grid_judges_at_the_chosen_quarter(measure, reviewer):

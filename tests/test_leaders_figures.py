@@ -17,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from departments import roles
 from departments.models import Department
 from departments.people import display_name
 from plan.models import Measure, Milestone, Plan, WorkArea
@@ -26,6 +27,7 @@ from tasks.dashboard import half_up, overview
 from tasks.models import Contribution, ProgressReport, ReportVersion
 
 from . import builders
+from .conftest import make_user
 from .test_dashboard_rules import add
 
 IN_Q2_2024 = datetime.date(2024, 5, 15)
@@ -357,6 +359,18 @@ def test_every_number_links_to_exactly_the_milestones_it_counts(
     builders.report(milestone(4, 1), 1, percent=20, status="behind", reviewer=reviewer)
     builders.report(milestone(9, 2), 2, percent=0, status="not_started", reviewer=reviewer)
     builders.report(milestone(7, 2), 2, percent=40, state="returned", reviewer=reviewer)
+    helped = Milestone.objects.filter(
+        measure__cooperating_units__generic=False, first_quarter__lte=2, last_quarter__gte=2
+    ).first()
+    unit = helped.measure.cooperating_units.filter(generic=False).first()
+    services.save_contribution(
+        user=make_user("quxian", roles.UNIT, unit),
+        milestone=helped,
+        quarter=2,
+        base_version=0,
+        text="配合开展宣传。",
+        figures="",
+    )
     client.force_login(leader)
     page = client.get(f"{reverse('dashboard')}?plan={plan_2014.pk}&quarter=2").content.decode()
 
@@ -364,7 +378,8 @@ def test_every_number_links_to_exactly_the_milestones_it_counts(
         (figure, html.unescape(query), int(number), percent)
         for figure, query, number, percent in NUMBER_LINK.findall(page)
     ]
-    assert len(links) > 150  # headline, work areas, offices, trend and timeliness
+    assert len(links) > 150  # headline, work areas, offices, trend, timeliness and units
+    assert {"unit_due", "unit_made", "unit_late"} <= {figure for figure, *_ in links}
     counted = {}
     for figure, query, number, _percent in links:
         params = parse_qs(query)
