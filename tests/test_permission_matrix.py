@@ -135,6 +135,7 @@ EXPECTED: dict[str, dict[str, dict[str, object]]] = {
     "dashboard-changes": DASHBOARD,
     "dashboard-xlsx": DASHBOARD,
     "dashboard-measure": DASHBOARD,
+    "dashboard-office": DASHBOARD,
     # cooperating units
     "unit-work": row(default=FORBIDDEN_PAGE, unit=READ_ONLY, other_unit=READ_ONLY),
     "contribution-edit": row(default=FORBIDDEN, unit=(200, "302→unit-work")),
@@ -390,6 +391,10 @@ def url_of(name: str, world: World) -> str:
         "report-review": [world.report.pk],
         "evidence-download": [world.evidence.pk],
         "dashboard-measure": [world.reported.measure_id],
+        "dashboard-office": [
+            world.plan.pk,
+            world.reported.measure.responsible_offices.order_by("pk").first().pk,
+        ],
         "contribution-edit": [world.cooperated.pk, 4],
         "contribution-file": [world.contribution_file.pk],
     }
