@@ -484,6 +484,25 @@ def test_history_names_the_reviewer_not_the_office(client, reviewer, staff):
     assert "<td>王审核</td>" in content
 
 
+def test_a_stale_save_names_the_reviewer_and_says_behind_in_chinese(client, staff, reviewer):
+    reviewer.first_name = "王审核"
+    reviewer.save()
+    milestone = Milestone.objects.get(measure__number=3, order=1)
+    builders.report(milestone, 1, percent=40, reviewer=reviewer)  # v1 submitted, v2 approved
+    client.force_login(staff)
+
+    response = client.post(
+        reverse("report-edit", args=[milestone.pk, 1]),
+        {"version": 1, "status": "behind", "percent": 30, "done_text": "改。", "save": ""},
+    )
+
+    content = response.content.decode()
+    assert "最新版本(第2版,王审核)" in content  # the reviewer's version, not the office's
+    assert "保存未成功:王审核 已于" in content
+    unsaved = content.split('class="card unsaved"', 1)[1].split("</dl>", 1)[0]
+    assert "滞后 · 30%" in unsaved and "behind" not in unsaved
+
+
 # --- The clock and the demo ---------------------------------------------------------------
 
 
