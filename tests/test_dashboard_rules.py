@@ -503,6 +503,8 @@ def test_the_status_filter_keeps_the_milestones_in_that_status(every_status, sta
 def test_every_status_filter_is_tested():
     tested = {"due", "done", "in_progress", "not_started", "behind", "no_report"}
     tested |= {"overdue", "not_reported"}
+    # with ?unit=: test_leaders_figures.test_a_units_figures_list_its_milestones
+    tested |= {"unit_due", "unit_made", "unit_late"}
     assert set(STATUS_FILTERS) == tested | {"red", "yellow", "green", "unscheduled"}
 
 

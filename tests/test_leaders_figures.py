@@ -22,7 +22,7 @@ from departments.models import Department
 from departments.people import display_name
 from plan.models import Measure, Milestone, Plan, WorkArea
 from plantracker import clock
-from tasks import services
+from tasks import dashboard, services
 from tasks.dashboard import half_up, overview
 from tasks.models import Contribution, ProgressReport, ReportVersion
 
@@ -413,6 +413,42 @@ def test_an_offices_row_lists_its_due_milestones_not_its_year(
     # 3.1, 7.1, 8.1 and 18.1 are its first-quarter milestones; it has 10 scheduled in the year.
     assert listed(client, html.unescape(query)) == int(number) == 4
     assert html.unescape(query).count("office=") == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "listed"),
+    [
+        ("unit_due", {"helped", "not_helped"}),  # its measures' milestones of the quarter
+        ("unit_made", {"helped"}),
+        ("unit_late", {"not_helped"}),  # nothing by the due date (10 July)
+        ("due", {"helped", "not_helped", "earlier"}),  # the page's figures: the unit's measures
+    ],
+)
+def test_a_units_figures_list_its_milestones(measure, status, listed):
+    unit = Department.objects.get(name="各区县(自治县)知识产权局")
+    measure.cooperating_units.add(unit)
+    helped = add(measure, 2, text="helped")
+    add(measure, 2, 4, text="not_helped")
+    add(measure, 1, text="earlier")
+    add(measure, 3, text="later")
+    on_time = datetime.datetime(2024, 7, 1, 10, tzinfo=datetime.UTC)  # due 10 July
+    with clock.travel(on_time):
+        services.save_contribution(
+            user=make_user("quxian", roles.UNIT, unit),
+            milestone=helped,
+            quarter=2,
+            base_version=0,
+            text="配合。",
+            figures="",
+        )
+    plan = measure.work_area.plan
+    today = datetime.date(2024, 7, 20)
+
+    data = overview(plan, 2, today=today, unit=unit.pk, status=status)
+
+    assert texts(data.figures) == listed
+    (row,) = [u for u in dashboard.unit_contributions(plan, 2, today) if u.unit == unit]
+    assert (row.due, row.made, row.late) == (2, 1, 1)  # the table's row, same counts
 
 
 # --- Vocabulary and the past plan -----------------------------------------------------------
