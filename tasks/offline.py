@@ -156,7 +156,7 @@ def _values(row: services.WorkRow, labels: dict[str, str]) -> dict:
         "text": milestone.text,
         "state": _site(dict(ProgressReport.State.choices)[row.state])
         if report
-        else _site(gettext_lazy("未填报")),
+        else _site(gettext_lazy("已提前完成") if row.done_in else gettext_lazy("未填报")),
         "status": None,
         "percent": None,
         "done_text": None,
