@@ -1,6 +1,7 @@
 """Plan Tracker settings: one module, every value that differs between machines comes
 from the environment, with defaults that are safe on a developer's laptop."""
 
+import datetime
 import os
 from pathlib import Path
 
@@ -159,6 +160,13 @@ EVIDENCE_MAX_BYTES = envint("PLANTRACKER_EVIDENCE_MAX_BYTES", str(10 * 1024 * 10
 DEMO_DATE = os.getenv("PLANTRACKER_DEMO_DATE", "").strip() or None
 if DEMO_DATE and not DEBUG:
     raise ImproperlyConfigured("PLANTRACKER_DEMO_DATE is refused when DJANGO_DEBUG is off")
+if DEMO_DATE:
+    try:
+        datetime.date.fromisoformat(DEMO_DATE)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"PLANTRACKER_DEMO_DATE must be a date, YYYY-MM-DD, not {DEMO_DATE!r}"
+        ) from None
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False

@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 from fractions import Fraction
+from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
@@ -571,11 +572,30 @@ def test_the_settings_refuse_a_demo_date_with_debug_off():
         env=env,
         capture_output=True,
         text=True,
-        cwd=str(__import__("pathlib").Path(__file__).resolve().parent.parent),
+        cwd=str(Path(__file__).resolve().parent.parent),
         check=False,
     )
     assert result.returncode != 0
     assert "PLANTRACKER_DEMO_DATE is refused when DJANGO_DEBUG is off" in result.stderr
+
+
+def test_the_settings_refuse_a_demo_date_that_is_not_a_date():
+    env = {
+        "DJANGO_DEBUG": "true",
+        "PLANTRACKER_DEMO_DATE": "2014-02-30",
+        "DJANGO_SETTINGS_MODULE": "plantracker.settings",
+        "PATH": "/usr/bin:/bin",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=str(Path(__file__).resolve().parent.parent),
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "PLANTRACKER_DEMO_DATE must be a date, YYYY-MM-DD, not '2014-02-30'" in result.stderr
 
 
 def test_travel_sets_the_clock_inside_the_block_only():
