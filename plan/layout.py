@@ -28,8 +28,7 @@ from .models import QUARTER_CHOICES, Action, Measure, Milestone, Plan, WorkArea
 PLAN_HEADERS = ["工作措施", "工作目标", "具体措施", "进度安排", "执行部门", "配合单位", "责任处室"]
 PROGRESS_HEADERS = ["状态", "完成%", "完成情况"]
 PLAN_WIDTHS = [18, 22, 48, 48, 12, 16, 12]
-PROGRESS_WIDTHS = [7, 6, 18]
-PROGRESS_WIDTHS_PRINT = [8, 7, 24]  # one quarter's progress beside the plan
+PROGRESS_WIDTHS = [8, 7, 24]  # one quarter's progress beside the plan
 FIRST_DATA_ROW = 5
 NUMERALS = "一二三四"
 ENTRY = re.compile(r"^(第[一二三四](?:-{1,2}[一二三四])?(?:季度|阶段))[,、::,](.*)$", re.S)
@@ -94,7 +93,7 @@ def export_plan(plan: Plan, approved: dict | None = None, quarter: int | None = 
     if quarter is None:
         extra_headers, extra_widths = [REMARKS_HEADER], [REMARKS_WIDTH]
     else:
-        extra_headers, extra_widths = PROGRESS_HEADERS, PROGRESS_WIDTHS_PRINT
+        extra_headers, extra_widths = PROGRESS_HEADERS, PROGRESS_WIDTHS
     widths = PLAN_WIDTHS + extra_widths
     columns = len(widths)
     last_col = get_column_letter(columns)
