@@ -4,6 +4,12 @@ Everything is computed from three queries (milestones with their measures, the o
 responsible for them, and their reports up to the quarter), so a dashboard costs the same
 number of queries whatever the size of the plan or of the database. Leaders' figures count
 approved reports only; a returned or submitted report changes a light, never a figure.
+
+The milestones due (应完成) are split by their latest approved report into PARTITION, which
+adds up to 应完成; FLAGS (已逾期, 本季度未填报) cut across it. Percentages are averaged from
+exact values and rounded half up once (half_up). A milestone approved 已完成 is owed nothing
+afterwards (services.owes_report). Every figure has a status (STATUS_FILTERS) that lists
+exactly the milestones it counts.
 """
 
 import datetime
