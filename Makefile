@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PG_URL := postgres://postgres@127.0.0.1:5432/plantracker
 
-.PHONY: run test test-postgres setup install system-packages postgres lint messages
+.PHONY: run demo test test-postgres setup install system-packages postgres lint messages
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -31,8 +31,15 @@ setup: install
 	$(PY) manage.py ensure_plan
 	$(PY) manage.py create_demo_users
 
-run: setup
-	$(PY) manage.py runserver 127.0.0.1:8000
+# `make run` shows the app at work: a year of SAMPLE progress (load_demo, every text marked
+# 【示例数据】, written through the services) seen on DEMO_DATE, a day in the 2014 plan's third
+# quarter, so the dashboard has green, yellow and red. `make test` never loads it.
+DEMO_DATE ?= 2014-09-20
+demo: setup
+	$(PY) manage.py load_demo --date $(DEMO_DATE)
+
+run: demo
+	PLANTRACKER_DEMO_DATE=$(DEMO_DATE) $(PY) manage.py runserver 127.0.0.1:8000
 
 test: setup system-packages
 	DJANGO_ALLOW_ASYNC_UNSAFE=true $(VENV)/bin/pytest

@@ -2,10 +2,10 @@
 back by import_plan, so next year's plan is loaded from Excel without writing fixtures.
 
 Layout: row 1 the title, row 2 the year, issuer and issue date, rows 3–4 the headers
-(工作措施 … 责任处室, then per quarter 状态 / 完成% / 完成情况), then per work area a full-width
-row "(一)…", and per measure as many rows as it has actions or schedule entries, with the
-measure's own cells merged over them. The progress columns hold, per schedule entry and
-quarter, the latest approved report; import_plan ignores them."""
+(工作措施 … 责任处室, then 备注, or one quarter's 状态 / 完成% / 完成情况), then per work area a
+full-width row "(一)…", and per measure as many rows as it has actions or schedule entries,
+with the measure's own cells merged over them. The progress columns hold, per schedule entry,
+the quarter's approved report; import_plan ignores them."""
 
 import datetime
 import re
@@ -17,6 +17,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.pagebreak import Break
 
 from departments.models import Department
 from spreadsheets.reading import SheetError, open_xlsx
@@ -27,7 +28,7 @@ from .models import QUARTER_CHOICES, Action, Measure, Milestone, Plan, WorkArea
 PLAN_HEADERS = ["工作措施", "工作目标", "具体措施", "进度安排", "执行部门", "配合单位", "责任处室"]
 PROGRESS_HEADERS = ["状态", "完成%", "完成情况"]
 PLAN_WIDTHS = [18, 22, 48, 48, 12, 16, 12]
-PROGRESS_WIDTHS = [7, 6, 18]
+PROGRESS_WIDTHS = [8, 7, 24]  # one quarter's progress beside the plan
 FIRST_DATA_ROW = 5
 NUMERALS = "一二三四"
 ENTRY = re.compile(r"^(第[一二三四](?:-{1,2}[一二三四])?(?:季度|阶段))[,、::,](.*)$", re.S)
@@ -60,14 +61,41 @@ def offices_text(measure) -> str:
 # --- Writing -----------------------------------------------------------------------------
 
 
-def export_plan(plan: Plan, approved: dict | None = None) -> Workbook:
-    """The plan in its table layout; `approved` maps (milestone id, quarter) to the approved
-    report shown in the progress columns (tasks.models.ProgressReport.objects.approved_by_cell)."""
+REMARKS_HEADER = "备注"
+REMARKS_WIDTH = 10
+DATA_FONT_SIZE = 10  # points, printed at PRINT_SCALE % or more: never below 8 pt on paper
+MIN_PRINTED_POINTS = 8
+FOOTER = "第 &P 页 共 &N 页"
+# A3 landscape, 0.4" side and 0.5" top/bottom margins, in points.
+PRINTABLE_WIDTH = (420 / 25.4 - 0.8) * 72
+PRINTABLE_HEIGHT = (297 / 25.4 - 1.0 - 0.6) * 72  # less the footer's room
+
+
+def column_points(width: float) -> float:
+    """How wide a column of `width` characters prints, in points (7 px a character and
+    5 px of padding, 0.75 pt a pixel, as spreadsheet programs lay it out)."""
+    return (width * 7 + 5) * 0.75
+
+
+def export_plan(plan: Plan, approved: dict | None = None, quarter: int | None = None) -> Workbook:
+    """The plan in its table layout, for print: the plan alone (with a 备注 column), or with
+    one quarter's progress when `quarter` is given. `approved` maps (milestone id, quarter)
+    to the approved report shown in the progress columns
+    (tasks.models.ProgressReport.objects.approved_by_cell).
+
+    Printed on A3 landscape at a fixed scale that keeps the text at 8 pt or more (checked
+    here), the header rows repeated on every page, a page break before any measure that
+    would otherwise be split over two pages, and "第 N 页 共 M 页" in the footer."""
 
     book = Workbook()
     sheet = book.active
     sheet.title = str(plan.year)
-    columns = len(PLAN_HEADERS) + 4 * len(PROGRESS_HEADERS)
+    if quarter is None:
+        extra_headers, extra_widths = [REMARKS_HEADER], [REMARKS_WIDTH]
+    else:
+        extra_headers, extra_widths = PROGRESS_HEADERS, PROGRESS_WIDTHS
+    widths = PLAN_WIDTHS + extra_widths
+    columns = len(widths)
     last_col = get_column_letter(columns)
 
     sheet.append([plan.title])
@@ -81,17 +109,24 @@ def export_plan(plan: Plan, approved: dict | None = None) -> Workbook:
     sheet["A2"].font = Font(name=FONT, size=10)
     sheet["A2"].alignment = Alignment(horizontal="right")
 
-    sheet.append(PLAN_HEADERS + [str(label) for _q, label in QUARTER_CHOICES for _ in range(3)])
-    sheet.append([None] * len(PLAN_HEADERS) + PROGRESS_HEADERS * 4)
-    for index in range(1, len(PLAN_HEADERS) + 1):
-        letter = get_column_letter(index)
-        sheet.merge_cells(f"{letter}3:{letter}4")
-    for q in range(4):
-        start = len(PLAN_HEADERS) + 1 + 3 * q
+    if quarter is None:
+        sheet.append(PLAN_HEADERS + extra_headers)
+        sheet.append([None] * columns)
+        for index in range(1, columns + 1):
+            letter = get_column_letter(index)
+            sheet.merge_cells(f"{letter}3:{letter}4")
+    else:
+        label = f"{QUARTER_CHOICES[quarter - 1][1]}进展(已审核)"
+        sheet.append(PLAN_HEADERS + [label, None, None])
+        sheet.append([None] * len(PLAN_HEADERS) + PROGRESS_HEADERS)
+        for index in range(1, len(PLAN_HEADERS) + 1):
+            letter = get_column_letter(index)
+            sheet.merge_cells(f"{letter}3:{letter}4")
+        start = len(PLAN_HEADERS) + 1
         sheet.merge_cells(start_row=3, end_row=3, start_column=start, end_column=start + 2)
     for row in sheet.iter_rows(min_row=3, max_row=4, max_col=columns):
         for cell in row:
-            cell.font = Font(name=FONT, bold=True)
+            cell.font = Font(name=FONT, size=DATA_FONT_SIZE, bold=True)
             cell.alignment = CENTER
             cell.border = BORDER
             cell.fill = PatternFill("solid", fgColor="D9E1F2")
@@ -106,33 +141,62 @@ def export_plan(plan: Plan, approved: dict | None = None) -> Workbook:
     for measure in measures:
         by_area.setdefault(measure.work_area_id, []).append(measure)
 
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    header_height = 2 * 20
+    page_room = PRINTABLE_HEIGHT / print_scale(widths) * 100 - header_height
+    used = 50.0  # points of the current page used: the title rows on the first page
     row = FIRST_DATA_ROW
     for area in plan.work_areas.all():
         sheet.cell(row=row, column=1, value=safe(str(area)))
         sheet.merge_cells(start_row=row, end_row=row, start_column=1, end_column=columns)
         cell = sheet.cell(row=row, column=1)
-        cell.font = Font(name=FONT, bold=True)
+        cell.font = Font(name=FONT, size=DATA_FONT_SIZE, bold=True)
         cell.fill = PatternFill("solid", fgColor="FCE4D6")
         cell.border = BORDER
+        sheet.row_dimensions[row].height = 20
+        area_row = row
         row += 1
-        for measure in by_area.get(area.pk, []):
-            row = write_measure(sheet, row, measure, approved, columns)
+        for number, measure in enumerate(by_area.get(area.pk, [])):
+            top = row
+            row = write_measure(sheet, row, measure, approved, widths, quarter)
+            height = sum(sheet.row_dimensions[r].height for r in range(top, row))
+            first = top if number else area_row  # a work area's row stays with its first measure
+            block = height + (0 if number else 20)
+            if used and used + block > page_room:
+                sheet.row_breaks.append(Break(id=first - 1))
+                used = 0.0
+            used += block
 
-    for index, width in enumerate(PLAN_WIDTHS + PROGRESS_WIDTHS * 4, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = width
+    for r in (3, 4):
+        sheet.row_dimensions[r].height = 20
     sheet.freeze_panes = f"A{FIRST_DATA_ROW}"
     sheet.print_title_rows = "3:4"
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A3
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    sheet.page_setup.scale = print_scale(widths)
+    sheet.sheet_properties.pageSetUpPr.fitToPage = False
+    sheet.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.5, footer=0.3)
     sheet.print_options.horizontalCentered = True
+    sheet.oddFooter.center.text = FOOTER
+    sheet.oddFooter.center.size = 9
     return book
 
 
-def write_measure(sheet, top: int, measure, approved: dict, columns: int) -> int:
+def print_scale(widths: list[float]) -> int:
+    """The print scale (%) at which the columns fill the page's width, at most 100; never
+    one that would print the data below MIN_PRINTED_POINTS."""
+    total = sum(column_points(w) for w in widths)
+    scale = min(100, int(100 * PRINTABLE_WIDTH / total))
+    if DATA_FONT_SIZE * scale / 100 < MIN_PRINTED_POINTS:
+        raise ValueError(f"the plan's columns would print below {MIN_PRINTED_POINTS} pt")
+    return scale
+
+
+def write_measure(
+    sheet, top: int, measure, approved: dict, widths: list[float], quarter: int | None
+) -> int:
+    columns = len(widths)
     actions = list(measure.actions.all())
     milestones = list(measure.milestones.all())
     height = max(len(actions), len(milestones), 1)
@@ -153,11 +217,9 @@ def write_measure(sheet, top: int, measure, approved: dict, columns: int) -> int
         sheet.cell(row=top + offset, column=3, value=safe(f"{action.number}.{action.text}"))
     for offset, milestone in enumerate(milestones):
         sheet.cell(row=top + offset, column=4, value=safe(f"{milestone.label},{milestone.text}"))
-        for q in range(1, 5):
-            report = approved.get((milestone.pk, q))
-            if report is None:
-                continue
-            start = len(PLAN_HEADERS) + 1 + 3 * (q - 1)
+        report = approved.get((milestone.pk, quarter)) if quarter else None
+        if report is not None:
+            start = len(PLAN_HEADERS) + 1
             sheet.cell(row=top + offset, column=start, value=report.get_status_display())
             sheet.cell(row=top + offset, column=start + 1, value=report.percent)
             sheet.cell(row=top + offset, column=start + 2, value=safe(report.done_text))
@@ -166,8 +228,8 @@ def write_measure(sheet, top: int, measure, approved: dict, columns: int) -> int
             cell = sheet.cell(row=r, column=c)
             cell.alignment = WRAP
             cell.border = BORDER
-            cell.font = Font(name=FONT, size=10, bold=c == 1)
-    fit_rows(sheet, top, height, columns)
+            cell.font = Font(name=FONT, size=DATA_FONT_SIZE, bold=c == 1)
+    fit_rows(sheet, top, height, widths)
     return top + height
 
 
@@ -180,10 +242,10 @@ def text_lines(value, width: float) -> int:
     return max(1, -(-units // max(int(width) - 1, 1)))
 
 
-def fit_rows(sheet, top: int, height: int, columns: int) -> None:
+def fit_rows(sheet, top: int, height: int, widths: list[float]) -> None:
     """Row heights that show all wrapped text: spreadsheet programs do not grow rows for
     text in merged cells, so the measure's merged cells get their height spread over its rows."""
-    widths = PLAN_WIDTHS + PROGRESS_WIDTHS * 4
+    columns = len(widths)
     line = 14  # points per line of 10-point text
     rows = [
         max(

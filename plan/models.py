@@ -15,13 +15,17 @@ QUARTER_CHOICES = [
 
 
 class PlanQuerySet(models.QuerySet):
-    def picked(self, value: str | None) -> "Plan | None":
-        """The plan a query string names (?plan=<id>), else the newest; None when there is
-        no plan. A value that is not a plausible id is ignored, not an error."""
+    def picked(self, value: str | None, today: datetime.date | None = None) -> "Plan | None":
+        """The plan a query string names (?plan=<id>), else the plan of the year offices are
+        reporting on `today` (on 5 January that is last year's: its fourth quarter's reports
+        are due on the 10th, even when next year's plan is loaded), else the newest; None
+        when there is no plan. A value that is not a plausible id is ignored, not an error."""
         value = (value or "").strip()
         chosen = None
         if value.isdecimal() and len(value) <= 18:
             chosen = self.filter(pk=int(value)).first()
+        if chosen is None and today is not None:
+            chosen = self.filter(year=reporting_period(today)[0]).first()
         return chosen or self.first()
 
     def menu(self):

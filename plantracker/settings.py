@@ -1,6 +1,7 @@
 """Plan Tracker settings: one module, every value that differs between machines comes
 from the environment, with defaults that are safe on a developer's laptop."""
 
+import datetime
 import os
 from pathlib import Path
 
@@ -167,6 +168,18 @@ REMINDER_OVERDUE_EVERY = envint("PLANTRACKER_REMINDER_OVERDUE_EVERY", "7")
 NOTICE_DEADLINE_DAYS = envint("PLANTRACKER_NOTICE_DEADLINE_DAYS", "3")
 # The issuing office printed on the quarterly bulletin (督查通报); the plan's issuer if empty.
 BULLETIN_ISSUER = os.getenv("PLANTRACKER_BULLETIN_ISSUER", "")
+# The demo's clock (plantracker.clock): "today" is this date (YYYY-MM-DD) instead of the real
+# one, so the 2014 plan can be shown in its third quarter. Refused when DEBUG is off.
+DEMO_DATE = os.getenv("PLANTRACKER_DEMO_DATE", "").strip() or None
+if DEMO_DATE and not DEBUG:
+    raise ImproperlyConfigured("PLANTRACKER_DEMO_DATE is refused when DJANGO_DEBUG is off")
+if DEMO_DATE:
+    try:
+        datetime.date.fromisoformat(DEMO_DATE)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"PLANTRACKER_DEMO_DATE must be a date, YYYY-MM-DD, not {DEMO_DATE!r}"
+        ) from None
 
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False

@@ -16,7 +16,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -24,6 +24,7 @@ from departments import roles
 from departments.models import Department
 from departments.roles import roles_of
 from plan.models import Measure, Milestone
+from plantracker import clock
 from tasks.models import ProgressReport
 
 from .models import (
@@ -43,7 +44,7 @@ DONE_STATES = (ProgressReport.State.SUBMITTED, ProgressReport.State.APPROVED)
 
 
 def today() -> datetime.date:
-    return timezone.localdate()
+    return clock.today()
 
 
 def absolute(link: str) -> str:
@@ -59,7 +60,7 @@ def notify(users: Iterable, kind: str, text: str, link: str) -> list[Notice]:
     people = {user.pk: user for user in users if user.is_active}
     if not people:
         return []
-    now = timezone.now()
+    now = clock.now()
     notices = Notice.objects.bulk_create(
         Notice(user=user, kind=kind, text=text, link=link, created_at=now)
         for user in people.values()
@@ -143,13 +144,13 @@ def open_notice(*, user, notice_id: int) -> Notice:
     if notice is None:
         raise PermissionDenied(_("该通知不存在或不属于您。"))
     if notice.read_at is None:
-        notice.read_at = timezone.now()
+        notice.read_at = clock.now()
         notice.save(update_fields=["read_at"])
     return notice
 
 
 def read_all(*, user) -> int:
-    return Notice.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
+    return Notice.objects.filter(user=user, read_at__isnull=True).update(read_at=clock.now())
 
 
 @transaction.atomic
@@ -242,7 +243,7 @@ def instruct(
         text=text,
         due_on=due_on,
         author=user,
-        created_at=timezone.now(),
+        created_at=clock.now(),
     )
     link = reverse("instruction-detail", args=[instruction.pk])
     who = user.get_full_name() or user.get_username()
@@ -270,7 +271,7 @@ def acknowledge(*, user, instruction: Instruction) -> list[Acknowledgement]:
             with transaction.atomic():
                 done.append(
                     Acknowledgement.objects.create(
-                        instruction=instruction, office=office, by=user, at=timezone.now()
+                        instruction=instruction, office=office, by=user, at=clock.now()
                     )
                 )
         except IntegrityError:
@@ -292,7 +293,7 @@ def answer(
     if not text:
         raise ValidationError({"text": _("请填写办理情况。")})
     acknowledge(user=user, instruction=instruction)
-    now = timezone.now()
+    now = clock.now()
     reply = InstructionAnswer.objects.create(
         instruction=instruction, office=offices[0], text=text, by=user, at=now
     )
@@ -422,7 +423,7 @@ def urge(
         message=message,
         reply_by=reply_by,
         author=user,
-        created_at=timezone.now(),
+        created_at=clock.now(),
     )
     try:
         with transaction.atomic():
@@ -455,7 +456,7 @@ def reply(*, user, urging_id: int, text: str) -> Urging:
         raise ValidationError({"text": _("请填写反馈情况。")})
     if urging.replied:
         raise ValidationError(_("该催办已经反馈过。"))
-    urging.reply_text, urging.replied_by, urging.replied_at = text, user, timezone.now()
+    urging.reply_text, urging.replied_by, urging.replied_at = text, user, clock.now()
     urging.save(_system_update=True)
     return urging
 
@@ -489,7 +490,7 @@ def escalate(on: datetime.date | None = None) -> list[Urging]:
     for urging in due:
         if settled(urging):
             continue
-        urging.escalated_at = timezone.now()
+        urging.escalated_at = clock.now()
         urging.save(_system_update=True)
         notify(
             leaders(),

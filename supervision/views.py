@@ -7,13 +7,13 @@ from django.db.models import Prefetch
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from departments.models import Department
 from plan.models import QUARTER_CHOICES, Measure, Milestone, Plan
+from plantracker import clock
 from tasks import dashboard
 from tasks.forms import QuarterForm
 from tasks.models import ProgressReport
@@ -31,7 +31,7 @@ def _plan_and_quarter(request: HttpRequest) -> tuple[Plan, int]:
         raise PermissionDenied(_("系统中还没有推进计划。"))
     form = QuarterForm(request.GET)
     quarter = form.cleaned_data.get("quarter") if form.is_valid() else None
-    return plan, quarter or plan.default_quarter(timezone.localdate())
+    return plan, quarter or plan.default_quarter(clock.today())
 
 
 def _errors(error: ValidationError) -> list[str]:
@@ -269,7 +269,7 @@ def _urging(request, pk) -> Urging:
 def urging_detail(request: HttpRequest, pk: int) -> HttpResponse:
     urging = _urging(request, pk)
     items = urging.items.select_related("milestone__measure")
-    state = services.urging_state(urging, timezone.localdate())
+    state = services.urging_state(urging, clock.today())
     return render(
         request,
         "supervision/urging_detail.html",
@@ -310,7 +310,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     if not services.may_oversee(request.user):
         raise PermissionDenied(_("您无权查看督办情况。"))
     plan, quarter = _plan_and_quarter(request)
-    today = timezone.localdate()
+    today = clock.today()
     rows = services.instruction_rows(Instruction.objects.of_plan(plan), today)
     urgings = list(
         Urging.objects.filter(items__milestone__measure__work_area__plan=plan)
@@ -349,7 +349,7 @@ def bulletin_download(request: HttpRequest) -> HttpResponse:
     if not services.may_oversee(request.user):
         raise PermissionDenied(_("您无权下载督查通报。"))
     plan, quarter = _plan_and_quarter(request)
-    content = bulletin.render(plan, quarter, timezone.localdate())
+    content = bulletin.render(plan, quarter, clock.today())
     response = HttpResponse(
         content,
         content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",

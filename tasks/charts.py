@@ -39,6 +39,7 @@ def bars(buckets) -> dict:
 @dataclass
 class Column:
     label: str
+    key: object
     x: int
     value: int
     expected: int
@@ -51,6 +52,7 @@ def columns(buckets, height: int = 160) -> dict:
     cols = [
         Column(
             label=b.label,
+            key=b.key,
             x=40 + i * 110,
             value=b.completion,
             expected=b.expected,

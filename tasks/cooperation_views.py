@@ -4,11 +4,11 @@ from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from plan.models import QUARTER_CHOICES, Plan
+from plantracker import clock
 
 from . import editing, permissions, services
 from .forms import ContributionForm
@@ -28,7 +28,7 @@ def unit_work(request: HttpRequest) -> HttpResponse:
             "plans": Plan.objects.menu(),
             "quarter": quarter,
             "quarters": QUARTER_CHOICES,
-            "rows": services.unit_workspace(request.user, plan, quarter, timezone.localdate()),
+            "rows": services.unit_workspace(request.user, plan, quarter, clock.today()),
             "due_date": plan.report_due(quarter),
         },
     )

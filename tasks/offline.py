@@ -40,6 +40,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from departments import roles
 from plan.models import QUARTER_CHOICES, Milestone, Plan
+from plantracker import clock
 from spreadsheets import writing as xlsx
 from spreadsheets.reading import SheetError, read_table
 
@@ -118,7 +119,7 @@ def check_user(user) -> None:
 
 def work_rows(user, plan: Plan, quarter: int) -> list[services.WorkRow]:
     """The user's milestones due in `quarter`, in the plan's order, with their reports."""
-    groups = services.workspace(user, plan, quarter, timezone.localdate())
+    groups = services.workspace(user, plan, quarter, clock.today())
     rows = [row for group in groups for row in group.rows]
     rows.sort(
         key=lambda row: (
@@ -160,7 +161,7 @@ def _values(row: services.WorkRow, labels: dict[str, str]) -> dict:
         "text": milestone.text,
         "state": _site(dict(ProgressReport.State.choices)[row.state])
         if report
-        else _site(gettext_lazy("未填报")),
+        else _site(gettext_lazy("已提前完成") if row.done_in else gettext_lazy("未填报")),
         "status": None,
         "percent": None,
         "done_text": None,

@@ -12,12 +12,14 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from departments import roles
 from departments.roles import roles_of
 from plan.models import Milestone, Plan
+from plantracker import clock
 
 from . import signals
 from .models import Contribution, ContributionFile, Evidence, ProgressReport, ReportVersion
@@ -192,7 +194,7 @@ def save_report(
     the user's form was built from (0 for a report not yet written)."""
     check_write(user, milestone)
     files = list(files)
-    now = timezone.now()
+    now = clock.now()
     report = _locked_report(milestone, quarter)
     if report is None:
         if base_version != 0:
@@ -288,7 +290,7 @@ def review_report(
         comment=comment,
         channel=channel,
     )
-    now = timezone.now()
+    now = clock.now()
     report.state = State.APPROVED if approve else State.RETURNED
     report.review_comment = comment
     report.version += 1
@@ -304,7 +306,7 @@ def mark_opened(user, report: ProgressReport) -> None:
     """A reviewer has opened a submitted report: from now on the office cannot withdraw it.
     Not a version of the report (nothing in it changed)."""
     if report.state == State.SUBMITTED and report.opened_at is None and may_review(user):
-        report.opened_at = timezone.now()
+        report.opened_at = clock.now()
         ProgressReport.objects.filter(
             pk=report.pk, state=State.SUBMITTED, opened_at=None, version=report.version
         ).update(opened_at=report.opened_at)
@@ -331,7 +333,7 @@ def withdraw_report(*, user, report_id: int, base_version: int) -> ProgressRepor
             _("审核人已于%(time)s打开这份报告,不能再撤回。如需修改,请联系审核人退回。")
             % {"time": timezone.localtime(report.opened_at).strftime("%Y-%m-%d %H:%M")}
         )
-    now = timezone.now()
+    now = clock.now()
     report.state = State.DRAFT
     report.version += 1
     report.updated_by, report.updated_at = user, now
@@ -360,7 +362,7 @@ def remove_evidence(*, user, evidence_id: int, base_version: int) -> ProgressRep
     )
     if evidence.removed_in is not None:
         raise ValidationError(_("该附件已删除。"))
-    now = timezone.now()
+    now = clock.now()
     report.version += 1
     report.updated_by, report.updated_at = user, now
     report.save(update_fields=["version", "updated_by", "updated_at"])
@@ -368,6 +370,31 @@ def remove_evidence(*, user, evidence_id: int, base_version: int) -> ProgressRep
     evidence.save(update_fields=["removed_in"])
     _record(report, Event.FILE_REMOVED, user, now, comment=evidence.name)
     return report
+
+
+# --- What is owed ------------------------------------------------------------------------
+
+
+def done_in(milestone: Milestone, quarter: int, reports) -> int | None:
+    """The quarter before `quarter` in which a report on `milestone` was approved 已完成, or
+    None. `reports` are the milestone's reports (any quarters, any states)."""
+    done = [
+        r.quarter
+        for r in reports
+        if r.milestone_id == milestone.pk
+        and r.quarter < quarter
+        and r.state == State.APPROVED
+        and r.status == ProgressReport.Status.DONE
+    ]
+    return min(done) if done else None
+
+
+def owes_report(milestone: Milestone, quarter: int, reports) -> bool:
+    """Whether the responsible office owes a report on `milestone` for `quarter`: the
+    milestone is scheduled in that quarter and was not approved 已完成 in an earlier one (a
+    第一--四季度 span done in the third quarter is not asked for in the fourth). The one rule
+    the dashboards, the office's workspace and the reminders (send_reminders) share."""
+    return quarter in milestone.quarters and done_in(milestone, quarter, reports) is None
 
 
 # --- Reading: the office's workspace ----------------------------------------------------
@@ -378,16 +405,20 @@ class WorkRow:
     milestone: Milestone
     report: ProgressReport | None
     overdue: bool
+    done_in: int | None = None  # approved 已完成 in this earlier quarter: nothing more is owed
 
     @property
     def state(self) -> str:
-        """due (not reported yet), draft, submitted, returned or approved."""
-        return self.report.state if self.report else "due"
+        """due (not reported yet), done_earlier, draft, submitted, returned or approved."""
+        if self.report:
+            return self.report.state
+        return "done_earlier" if self.done_in else "due"
 
     @property
     def pending(self) -> bool:
-        """Still owed by the office: not written, a draft, or returned."""
-        return self.state in ("due", State.DRAFT, State.RETURNED)
+        """Still owed by the office: not written, a draft, or returned; never a milestone
+        already done in an earlier quarter (owes_report)."""
+        return self.done_in is None and self.state in ("due", State.DRAFT, State.RETURNED)
 
 
 @dataclass
@@ -416,17 +447,20 @@ def workspace(user, plan: Plan, quarter: int, today: datetime.date) -> list[Meas
     # By the milestones' ids, unordered: the model's ordering (milestone → measure → work
     # area) and the milestones as a subquery made a nine-table query that PostgreSQL took
     # longer to plan than to run, the longer the more plans there are.
-    reports = {
-        report.milestone_id: report
-        for report in ProgressReport.objects.filter(
-            milestone__in=milestones, quarter=quarter
-        ).order_by()
-    }
+    # This quarter's reports, and earlier ones approved 已完成 (owes_report), in one query.
+    earlier_done = Q(quarter__lt=quarter, state=State.APPROVED, status=ProgressReport.Status.DONE)
+    found = ProgressReport.objects.filter(
+        Q(quarter=quarter) | earlier_done, milestone__in=milestones
+    ).order_by()
+    reports: dict[int, list[ProgressReport]] = {}
+    for report in found:
+        reports.setdefault(report.milestone_id, []).append(report)
     late = today > plan.report_due(quarter)
     groups: dict[int, MeasureGroup] = {}
     for milestone in milestones:
-        report = reports.get(milestone.pk)
-        row = WorkRow(milestone, report, overdue=False)
+        mine = reports.get(milestone.pk, [])
+        report = next((r for r in mine if r.quarter == quarter), None)
+        row = WorkRow(milestone, report, overdue=False, done_in=done_in(milestone, quarter, mine))
         row.overdue = late and row.pending
         groups.setdefault(milestone.measure_id, MeasureGroup(milestone.measure)).rows.append(row)
     ordered = sorted(groups.values(), key=lambda group: not group.overdue)
@@ -490,7 +524,7 @@ def save_contribution(
         raise ValidationError(_("责任处室本季度的报告已审核通过,不能再修改配合情况。"))
     if not text.strip():
         raise ValidationError({"text": _("请填写工作情况。")})
-    now = timezone.now()
+    now = clock.now()
     contribution = (
         Contribution.objects.select_for_update()
         .filter(milestone=milestone, quarter=quarter, unit=unit)

@@ -31,6 +31,11 @@ urlpatterns = [
     path("dashboard/", dashboard_views.overview, name="dashboard"),
     path("dashboard/changes/", dashboard_views.changes, name="dashboard-changes"),
     path("dashboard/overview.xlsx", dashboard_views.overview_xlsx, name="dashboard-xlsx"),
+    path(
+        "dashboard/plans/<int:plan_id>/offices/<int:office_id>/",
+        dashboard_views.office_summary,
+        name="dashboard-office",
+    ),
     path("dashboard/measures/<int:pk>/", dashboard_views.measure_detail, name="dashboard-measure"),
     path("evidence/<int:pk>/", views.evidence_download, name="evidence-download"),
 ]

@@ -9,7 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from departments.people import display_name
 from plan.models import QUARTER_CHOICES, Milestone, Plan
+from plantracker import clock
 
 from . import editing, offline, permissions, services
 from .forms import STALE_FORM, QuarterForm, ReportForm, ReviewForm, VersionForm
@@ -19,18 +21,18 @@ from .models import Contribution, ProgressReport
 def _plan_and_quarter(request: HttpRequest) -> tuple[Plan, int]:
     """The plan (?plan=, else the newest) and reporting quarter (?quarter=, else the
     plan's default) a page shows."""
-    plan = Plan.objects.picked(request.GET.get("plan"))
+    plan = Plan.objects.picked(request.GET.get("plan"), clock.today())
     if plan is None:
         raise PermissionDenied(_("系统中还没有推进计划。"))
     form = QuarterForm(request.GET)
     quarter = form.cleaned_data.get("quarter") if form.is_valid() else None
-    return plan, quarter or plan.default_quarter(timezone.localdate())
+    return plan, quarter or plan.default_quarter(clock.today())
 
 
 @require_GET
 def my_work(request: HttpRequest) -> HttpResponse:
     plan, quarter = _plan_and_quarter(request)
-    groups = services.workspace(request.user, plan, quarter, timezone.localdate())
+    groups = services.workspace(request.user, plan, quarter, clock.today())
     return render(
         request,
         "tasks/my_work.html",
@@ -111,11 +113,19 @@ def _contributions(milestone: Milestone, quarter: int):
 def newer_summary(newer) -> dict:
     """Who changed a report (or contribution) last, and when: for stale messages."""
     versions = getattr(newer, "versions", None)
-    last = versions.select_related("by").order_by("-version").first() if versions else None
+    last = (
+        versions.select_related("by")
+        .prefetch_related("by__departments")
+        .order_by("-version")
+        .first()
+        if versions
+        else None
+    )
     by = last.by if last else getattr(newer, "updated_by", None) or newer.submitted_by
     at = last.at if last else newer.updated_at
     return {
-        "user": by,
+        "by": by,
+        "user": display_name(by),
         "time": timezone.localtime(at).strftime("%Y-%m-%d %H:%M"),
         "version": newer.version,
     }
@@ -125,6 +135,7 @@ def stale_message(newer: ProgressReport) -> str:
     """Why a save was refused: who changed the report since the form was loaded, and what
     becomes of the user's text."""
     who = newer_summary(newer)
+    newer.last_by = who["by"]  # a reviewer's version names the reviewer
     if newer.editable:
         return (
             _(
@@ -149,7 +160,7 @@ def _detail(request: HttpRequest, report: ProgressReport, review_form=None, stat
     bound to what the reviewer typed when a review was refused."""
     milestone = report.milestone
     evidence = list(report.evidence.select_related("uploaded_by"))
-    versions = list(report.versions.select_related("by"))
+    versions = list(report.versions.select_related("by").prefetch_related("by__departments"))
     for previous, version in zip([None, *versions], versions, strict=False):
         version.changes = version.changes_since(previous)
         version.files = [item for item in evidence if item.version == version.version]
@@ -274,12 +285,16 @@ REVIEW_PAGE_SIZE = 50
 def review_queue(request: HttpRequest) -> HttpResponse:
     if not services.may_review(request.user):
         raise PermissionDenied(_("您无权审核报告。"))
-    plan, _quarter = _plan_and_quarter(request)
+    # Every plan's waiting reports unless one plan is chosen: in January last year's fourth
+    # quarter waits while next year's plan is already loaded.
+    chosen = request.GET.get("plan", "").strip()
+    plan = Plan.objects.picked(chosen) if chosen else None
+    reports = ProgressReport.objects.awaiting_review()
+    if plan is not None:
+        reports = reports.of_plan(plan)
     reports = (
-        ProgressReport.objects.filter(
-            state=ProgressReport.State.SUBMITTED, milestone__measure__work_area__plan=plan
-        )
-        .select_related("milestone__measure", "updated_by")
+        reports.select_related("milestone__measure__work_area__plan", "updated_by")
+        .prefetch_related("updated_by__departments")
         .order_by("updated_at", "pk")
     )
     page = Paginator(reports, REVIEW_PAGE_SIZE).get_page(request.GET.get("page"))

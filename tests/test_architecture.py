@@ -10,6 +10,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ["spreadsheets", "departments", "plan", "tasks", "supervision"]  # bottom first
 OURS = {*LAYERS, "plantracker"}
+# Below every room: the app's clock (plantracker/clock.py reads only Django's settings).
+BASEMENT = {"plantracker.clock"}
 
 
 def imported_packages(path: Path) -> set[str]:
@@ -17,9 +19,13 @@ def imported_packages(path: Path) -> set[str]:
     found = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            found |= {alias.name.split(".")[0] for alias in node.names}
+            found |= {
+                alias.name.split(".")[0] for alias in node.names if alias.name not in BASEMENT
+            }
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.add(node.module.split(".")[0])
+            names = {f"{node.module}.{alias.name}" for alias in node.names}
+            if node.module not in BASEMENT and not names <= BASEMENT:
+                found.add(node.module.split(".")[0])
     return found & OURS
 
 
@@ -47,3 +53,11 @@ def test_the_check_sees_an_import_inside_a_function(tmp_path):
 def test_spreadsheets_know_no_django_app_of_ours():
     for path in modules_of("spreadsheets"):
         assert imported_packages(path) <= {"spreadsheets"}, path
+
+
+def test_the_clock_is_below_every_room_but_the_rest_of_plantracker_is_not(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text("from plantracker import clock\nimport plantracker.clock\n")
+    assert imported_packages(module) == set()
+    module.write_text("from plantracker import clock, settings\n")
+    assert imported_packages(module) == {"plantracker"}

@@ -77,7 +77,8 @@ def units_table_row(content: str, unit: Department) -> list[int]:
     """(due, made, late) from the dashboard's 配合单位 table."""
     found = re.search(rf'<tr data-unit="{unit.pk}">(.*?)</tr>', content, re.S)
     assert found, f"no row for unit {unit}"
-    return [int(cell) for cell in re.findall(r"<td>(\d+)</td>", found.group(1))]
+    cells = re.findall(r"<td>(?:<a [^>]*>)?(\d+)(?:</a>)?</td>", found.group(1))
+    return [int(cell) for cell in cells]
 
 
 @pytest.fixture

@@ -166,7 +166,7 @@ def test_the_headline_figures_count_approved_reports_only(plan_2014, reviewer):
     assert total.behind == 1
     assert total.overdue == 14  # the 15 first-quarter milestones, less the one done
     assert total.not_reported == 16  # 18 active, less the approved and the submitted report
-    assert total.completion == round((100 + 60 + 20) / 33)
+    assert total.completion == 5  # (100 + 60 + 20) / 33 = 5.45
 
 
 def test_a_submitted_or_returned_report_of_100_percent_is_not_done(measure, reviewer):
@@ -201,8 +201,8 @@ def test_overall_completion_is_the_mean_approved_percent_over_due_milestones(mea
     total = overview(measure.work_area.plan, 2, today=IN_Q2_2024).total
 
     assert total.due == 3
-    assert total.completion == round((40 + 100 + 0) / 3)
-    assert total.expected == round((50 + 100 + 100) / 3)
+    assert total.completion == 47  # (40 + 100 + 0) / 3 = 46.67
+    assert total.expected == 83  # (50 + 100 + 100) / 3 = 83.33
 
 
 # --- Traffic lights, one rule at a time -----------------------------------------------------
@@ -363,7 +363,7 @@ def test_the_trend_judges_each_quarter_from_the_reports_up_to_it(measure, review
     trend = overview(measure.work_area.plan, 3, today=datetime.date(2024, 8, 15)).trend
 
     assert [b.key for b in trend] == [1, 2, 3]
-    assert [b.label for b in trend] == ["第1季度", "第2季度", "第3季度"]
+    assert [b.label for b in trend] == ["第一季度", "第二季度", "第三季度"]
     assert [b.due for b in trend] == [1, 1, 2]
     assert [b.done for b in trend] == [0, 0, 1]
     assert [b.completion for b in trend] == [25, 50, 50]
@@ -470,6 +470,8 @@ def every_status(measure, reviewer):
     builders.report(returned, 2, percent=70, state="returned", reviewer=reviewer)
     submitted = add(measure, 2, text="submitted")
     builders.report(submitted, 2, percent=100, status="done", state="submitted")
+    not_started = add(measure, 2, 4, text="not_started")
+    builders.report(not_started, 2, percent=0, status="not_started", reviewer=reviewer)
     add(measure, 3, text="later")
     add(measure, None, text="phase")
     return measure.work_area.plan
@@ -478,14 +480,16 @@ def every_status(measure, reviewer):
 @pytest.mark.parametrize(
     ("status", "milestones"),
     [
-        ("due", {"done", "on_track", "behind", "overdue", "returned", "submitted"}),
+        ("due", {"done", "on_track", "behind", "overdue", "returned", "submitted", "not_started"}),
         ("done", {"done"}),
         ("in_progress", {"on_track", "returned"}),  # the returned one's Q1 report is approved
+        ("not_started", {"not_started"}),  # approved 未开始 0%: not 进行中
         ("behind", {"behind"}),
+        ("no_report", {"overdue", "submitted"}),  # nothing approved yet
         ("overdue", {"overdue"}),
         ("not_reported", {"returned"}),  # active this quarter, nothing submitted or approved
         ("red", {"behind", "overdue"}),
-        ("yellow", {"returned", "submitted"}),
+        ("yellow", {"returned", "submitted", "not_started"}),  # not_started: 0% < 序时 33%
         ("green", {"done", "on_track"}),
         ("unscheduled", {"phase"}),
     ],
@@ -497,17 +501,24 @@ def test_the_status_filter_keeps_the_milestones_in_that_status(every_status, sta
 
 
 def test_every_status_filter_is_tested():
-    tested = {"due", "done", "in_progress", "behind", "overdue", "not_reported"}
+    tested = {"due", "done", "in_progress", "not_started", "behind", "no_report"}
+    tested |= {"overdue", "not_reported"}
+    # with ?unit=: test_leaders_figures.test_a_units_figures_list_its_milestones
+    tested |= {"unit_due", "unit_made", "unit_late"}
     assert set(STATUS_FILTERS) == tested | {"red", "yellow", "green", "unscheduled"}
 
 
-def test_the_status_filter_narrows_the_headline_figures(every_status):
-    everything = overview(every_status, 2, today=IN_Q2_2024).total
-    red = overview(every_status, 2, today=IN_Q2_2024, status="red").total
+def test_the_status_filter_narrows_the_lists_never_the_figures(every_status):
+    """A figure links to ?status=<figure>; following it must not change the figure."""
+    everything = overview(every_status, 2, today=IN_Q2_2024)
+    red = overview(every_status, 2, today=IN_Q2_2024, status="red")
 
-    assert (everything.due, everything.red, everything.yellow, everything.green) == (6, 2, 2, 2)
-    assert (red.due, red.red, red.yellow, red.green) == (2, 2, 0, 0)
-    assert (red.behind, red.overdue, red.done) == (1, 1, 0)
+    for data in (everything, red):
+        t = data.total
+        assert (t.due, t.red, t.yellow, t.green) == (7, 2, 3, 2)
+        assert (t.done, t.in_progress, t.not_started, t.behind, t.no_report) == (1, 2, 1, 1, 2)
+    assert len(everything.figures) == 9  # 7 due, one later, one unscheduled
+    assert {f.milestone.text for f in red.figures} == {"behind", "overdue"}
 
 
 def test_the_in_progress_filter_lists_what_the_in_progress_figure_counts(measure, reviewer):
@@ -518,7 +529,7 @@ def test_the_in_progress_filter_lists_what_the_in_progress_figure_counts(measure
     figure = overview(plan, 2, today=IN_Q2_2024).total.in_progress
     listed = overview(plan, 2, today=IN_Q2_2024, status="in_progress").figures
 
-    assert len(listed) == figure
+    assert figure == len(listed) == 1  # the 未开始 0% one is not 进行中
 
 
 # --- A measure's grid ---------------------------------------------------------------------
@@ -534,19 +545,31 @@ def test_the_measure_grid_has_a_cell_per_quarter_with_its_report(measure, review
 
     assert [f.milestone for f in grid] == [yearly, third, phase]
     cells = {f.milestone.pk: f.cells for f in grid}
+    # (quarter, scheduled, report, what an empty cell says: owed by the quarter shown, or not)
     assert cells[yearly.pk] == [
-        (1, True, first),
-        (2, True, second),
-        (3, True, None),
-        (4, True, fourth),
+        (1, True, first, ""),
+        (2, True, second, ""),
+        (3, True, None, ""),  # after the quarter shown: not owed yet
+        (4, True, fourth, ""),
     ]
     assert cells[third.pk] == [
-        (1, False, None),
-        (2, False, None),
-        (3, True, None),
-        (4, False, None),
+        (1, False, None, ""),
+        (2, False, None, ""),
+        (3, True, None, ""),
+        (4, False, None, ""),
     ]
-    assert cells[phase.pk] == [(q, False, None) for q in (1, 2, 3, 4)]
+    assert cells[phase.pk] == [(q, False, None, "") for q in (1, 2, 3, 4)]
+
+
+def test_the_measure_grid_marks_quarters_after_an_early_completion(measure, reviewer):
+    span = add(measure, 1, 4)
+    add(measure, 2)  # not reported by the third quarter
+    builders.report(span, 1, percent=100, status="done", reviewer=reviewer)
+
+    grid = measure_grid(measure, 3, datetime.date(2024, 8, 15))
+
+    assert [cell[3] for cell in grid[0].cells] == ["", "done_earlier", "done_earlier", ""]
+    assert [cell[3] for cell in grid[1].cells] == ["", "owed", "", ""]
 
 
 def test_the_measure_grid_judges_at_the_chosen_quarter(measure, reviewer):

@@ -181,7 +181,7 @@ def test_the_filter_note_names_the_status_shown(client, leader, plan_2014):
 
     response = client.get(url("dashboard", plan_2014, "quarter=2&status=done"))
 
-    assert "当前只显示状态为“已完成”的进度节点。" in response.content.decode()
+    assert "下方列表只显示“已完成”的进度节点;上方数字不受此筛选影响。" in response.content.decode()
 
 
 # --- The Excel download -------------------------------------------------------------------
@@ -201,7 +201,7 @@ def test_the_download_opens_with_the_dashboards_sheets(client, leader, second_qu
     book = workbook(response)
     assert book.sheetnames == SHEETS
     assert "dashboard-2014-q2.xlsx" in response["Content-Disposition"]
-    figures = dict(book["总览"].iter_rows(min_row=2, values_only=True))
+    figures = {row[0]: row[1] for row in book["总览"].iter_rows(min_row=2, values_only=True)}
     assert (figures["应完成节点"], figures["已完成"], figures["滞后"]) == (33, 3, 1)
     assert figures["填报季度"] == "第二季度"
     assert book["按工作领域"].max_row == 1 + 11  # a header and a row per work area
@@ -231,7 +231,7 @@ def test_text_that_looks_like_a_formula_comes_out_escaped(client, leader, second
     milestone_texts = [row[3] for row in book["进度节点"].iter_rows(min_row=2, values_only=True)]
     assert milestone_texts[:4] == ["'" + text for text in texts]
     assert "'=1+1" in [row[2] for row in book["进度节点"].iter_rows(values_only=True)]
-    assert dict(book["总览"].iter_rows(values_only=True))["计划"] == "'=1+2"
+    assert {row[0]: row[1] for row in book["总览"].iter_rows(values_only=True)}["计划"] == "'=1+2"
     assert "'@相关处室" in [row[0] for row in book["按责任处室"].iter_rows(values_only=True)]
 
 
@@ -322,24 +322,26 @@ def test_every_chart_has_its_figures_in_a_table(client, leader, second_quarter):
         drawn = [numbers(text) for kind, text in chart["texts"] if kind == "bar-value"]
         labels = [text.rstrip("…") for kind, text in chart["texts"] if kind == "bar-label"]
         header, *rows = chart["rows"]
-        assert header[3:5] == ["完成率", "序时进度"]
-        assert drawn == [numbers(row[3] + row[4]) for row in rows]  # completion, 序时进度
+        assert header[8:10] == ["完成率", "序时进度"]
+        assert drawn == [numbers(row[8] + row[9]) for row in rows]  # completion, 序时进度
         assert drawn == [[b.completion, b.expected] for b in buckets]
         assert all(row[0].startswith(label) for row, label in zip(rows, labels, strict=True))
     values = [numbers(text)[0] for kind, text in trend["texts"] if kind == "col-value"]
     labels = [text for kind, text in trend["texts"] if kind == "col-label"]
     header, *rows = trend["rows"]
     assert list(zip(values[::2], values[1::2], strict=True)) == [
-        (int(row[3].rstrip("%")), int(row[4].rstrip("%"))) for row in rows
+        (int(row[8].rstrip("%")), int(row[9].rstrip("%"))) for row in rows
     ]
-    assert labels == [row[0] for row in rows] == ["第1季度", "第2季度"]
+    assert labels == [row[0] for row in rows] == ["第一季度", "第二季度"]
     assert any(values), "the charts draw some progress"
 
 
 # --- Each number is a link ----------------------------------------------------------------
 
-HEADLINE = re.compile(r'<a class="figure[^"]*" href="\?([^"]*)"><span class="n">(\d+)</span>')
-LIGHT = re.compile(r'<a class="light \w+" href="\?([^"]*)">● \w+ (\d+)</a>')
+HEADLINE = re.compile(
+    r'<a class="figure[^"]*" data-figure="\w+" href="\?([^"]*)"[^>]*><span class="n">(\d+)</span>'
+)
+LIGHT = re.compile(r'<a class="light \w+" data-figure="\w+" href="\?([^"]*)"[^>]*>● \w+ (\d+)</a>')
 
 
 def headline_links(content: bytes) -> dict[str, tuple[str, int]]:
@@ -371,7 +373,9 @@ def test_each_headline_figure_links_to_its_status(client, leader, second_quarter
         "due": total.due,
         "done": total.done,
         "in_progress": total.in_progress,
+        "not_started": total.not_started,
         "behind": total.behind,
+        "no_report": total.no_report,
         "overdue": total.overdue,
         "not_reported": total.not_reported,
         "red": total.red,

@@ -151,6 +151,7 @@ EXPECTED: dict[str, dict[str, dict[str, object]]] = {
     "dashboard-changes": DASHBOARD,
     "dashboard-xlsx": DASHBOARD,
     "dashboard-measure": DASHBOARD,
+    "dashboard-office": DASHBOARD,
     # cooperating units
     "unit-work": row(default=FORBIDDEN_PAGE, unit=READ_ONLY, other_unit=READ_ONLY),
     "contribution-edit": row(default=FORBIDDEN, unit=(200, "302→unit-work")),
@@ -486,6 +487,10 @@ def url_of(name: str, world: World) -> str:
         "evidence-remove": [world.evidence.pk],
         "evidence-download": [world.evidence.pk],
         "dashboard-measure": [world.reported.measure_id],
+        "dashboard-office": [
+            world.plan.pk,
+            world.reported.measure.responsible_offices.order_by("pk").first().pk,
+        ],
         "contribution-edit": [world.cooperated.pk, 4],
         "contribution-file": [world.contribution_file.pk],
         "notice-open": [world.notice.pk],

@@ -15,9 +15,9 @@ from tasks.models import ProgressReport
 from . import builders
 
 
-def export(tmp_path, name="plan.xlsx", year=2014):
+def export(tmp_path, name="plan.xlsx", year=2014, *extra):
     path = tmp_path / name
-    call_command("export_plan", str(year), output=str(path))
+    call_command("export_plan", str(year), *extra, output=str(path))
     return path
 
 
@@ -72,7 +72,8 @@ def test_export_lays_the_plan_out_like_the_document(plan_2014, tmp_path):
     assert sheet["D6"].value.startswith("第一季度,研究国家知识产权局")
     merged = {str(r) for r in sheet.merged_cells.ranges}
     assert "A6:A9" in merged  # measure 2: 4 actions, 4 schedule entries
-    assert "A5:S5" in merged  # the work-area row spans the table
+    assert "A5:H5" in merged  # the work-area row spans the table (the plan alone: + 备注)
+    assert sheet["H3"].value == "备注"
     assert sheet.freeze_panes == "A5"
     assert sheet.page_setup.orientation == "landscape"
     assert int(sheet.page_setup.paperSize) == int(sheet.PAPERSIZE_A3)
@@ -87,13 +88,56 @@ def test_export_shows_latest_approved_progress_and_escapes_formulas(plan_2014, r
     )
     other = Milestone.objects.get(measure__number=2, label="第二季度")
     builders.report(other, 2, percent=30, state="submitted", text="未审核的内容")
-    sheet = load_workbook(export(tmp_path)).active
+    sheet = load_workbook(export(tmp_path, "q1.xlsx", 2014, "--quarter", "1")).active
+    assert sheet["H3"].value == "第一季度进展(已审核)"
+    assert [sheet.cell(row=4, column=c).value for c in (8, 9, 10)] == ["状态", "完成%", "完成情况"]
     assert [sheet.cell(row=6, column=c).value for c in (8, 9, 10)] == [
         "已完成",
         100,
         "'=1+2 汇编完成",
     ]
-    assert all(cell.value is None for cell in sheet[7][10:13])  # submitted, not approved
+    assert sheet.max_column == 10  # one quarter's progress only
+    sheet = load_workbook(export(tmp_path, "q2.xlsx", 2014, "--quarter", "2")).active
+    assert all(cell.value is None for cell in sheet[7][7:10])  # submitted, not approved
+    assert sheet.cell(row=6, column=8).value is None  # the first quarter's report is not shown
+
+
+@pytest.mark.parametrize("extra", [(), ("--quarter", "3")])
+def test_exported_plan_prints_at_8_points_or_more_with_titles_and_page_numbers(
+    plan_2014, tmp_path, extra
+):
+    sheet = load_workbook(export(tmp_path, "print.xlsx", 2014, *extra)).active
+    setup = sheet.page_setup
+    assert setup.orientation == "landscape"
+    assert int(setup.paperSize) == int(sheet.PAPERSIZE_A3)
+    assert not sheet.sheet_properties.pageSetUpPr.fitToPage  # a fixed scale, not shrink-to-fit
+    scale = int(setup.scale)
+    sizes = {
+        cell.font.sz
+        for row in sheet.iter_rows(min_row=3, max_row=sheet.max_row)
+        for cell in row
+        if cell.value is not None
+    }
+    assert min(sizes) * scale / 100 >= 8  # the smallest printed text: 8 pt or more
+    assert sheet.print_title_rows.replace("$", "") == "3:4"  # headers on every page
+    assert sheet.oddFooter.center.text == "第 &P 页 共 &N 页"
+    # The columns fit the page's width at that scale: A3 landscape less 0.4" margins.
+    width_points = sum(
+        (sheet.column_dimensions[letter].width * 7 + 5) * 0.75
+        for letter in "ABCDEFGHIJ"[: sheet.max_column]
+    )
+    assert width_points * scale / 100 <= (420 / 25.4 - 0.8) * 72
+
+
+def test_no_measure_is_split_over_two_printed_pages(plan_2014, tmp_path):
+    """A page break falls before a measure that would not fit on the rest of a page, so a
+    measure's title is on the page where its rows are."""
+    sheet = load_workbook(export(tmp_path)).active
+    breaks = [b.id for b in sheet.row_breaks.brk]
+    assert breaks  # 61 milestones do not fit on one A3 page
+    merged = [r for r in sheet.merged_cells.ranges if r.min_col == 1 and r.max_col == 1]
+    for rng in merged:  # a measure's merged title cell spans rows min_row..max_row
+        assert not any(rng.min_row <= b < rng.max_row for b in breaks), rng
 
 
 def test_round_trip_gives_the_same_plan_cells(plan_2014, tmp_path):

@@ -422,7 +422,7 @@ def test_a_stale_save_keeps_the_users_text_and_shows_the_newer_version(client, s
     assert first.status_code == 302
     assert second.status_code == 200
     html = second.content.decode()
-    assert "保存未成功:zhang 已于 " in html
+    assert "保存未成功:zhang(专利管理处) 已于 " in html  # by name (none set: login) and office
     assert (
         "修改了这份报告(第2版)。下方是最新内容,您填写的内容仍保留在表单中(选择的附件已暂存,保存时一并上传),请核对后重新保存。"
         in html

@@ -3,11 +3,11 @@ their templates only load these tags). Each costs one or two queries."""
 
 from django import template
 from django.db.models import F, Func, IntegerField, Q, Subquery
-from django.utils import timezone
 
 from departments import roles
 from departments.roles import roles_of
 from plan.models import Plan
+from plantracker import clock
 
 from .. import services
 from ..models import Instruction, UrgedMilestone, Urging
@@ -45,7 +45,7 @@ def supervision_banner(user, plan):
 def supervision_panel(plan, quarter):
     """The leaders' dashboard: instructions and escalations in figures, with links to the
     supervision page and the bulletin. One query."""
-    today = timezone.localdate()
+    today = clock.today()
     instructions = Instruction.objects.of_plan(plan)
     unanswered = instructions.filter(answers__isnull=True)
     escalated = Urging.objects.filter(

@@ -2,9 +2,9 @@ import datetime
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
 from plan.models import Plan
+from plantracker import clock
 from supervision import bulletin
 
 
@@ -25,7 +25,7 @@ class Command(BaseCommand):
             )
         if found is None:
             raise CommandError(f"No plan with id or year {plan!r}.")
-        today = timezone.localdate()
+        today = clock.today()
         if date:
             try:
                 today = datetime.date.fromisoformat(date)

@@ -7,11 +7,12 @@ from django.core.mail import send_mail
 from django.core.management.base import BaseCommand, CommandError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from departments import roles
 from plan.models import Plan
+from plantracker import clock
 from supervision import services as supervision
 from supervision.models import Notice
 from tasks import services
@@ -93,7 +94,7 @@ class Command(BaseCommand):
         if check:
             self.check_addresses()
             return
-        today = timezone.localdate()
+        today = clock.today()
         if date:
             try:
                 today = datetime.date.fromisoformat(date)
@@ -235,7 +236,7 @@ class Command(BaseCommand):
             kind = Notice.Kind.DEADLINE
             if not Notice.objects.filter(user=user, kind=kind, link=path).exists():
                 Notice.objects.create(
-                    user=user, kind=kind, text=text, link=path, created_at=timezone.now()
+                    user=user, kind=kind, text=text, link=path, created_at=clock.now()
                 )
 
     @staticmethod

@@ -2,8 +2,9 @@ import datetime
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone, translation
+from django.utils import translation
 
+from plantracker import clock
 from supervision import services
 
 
@@ -17,7 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--date", help="pretend today is this date (YYYY-MM-DD)")
 
     def handle(self, *args, date=None, **options):
-        today = timezone.localdate()
+        today = clock.today()
         if date:
             try:
                 today = datetime.date.fromisoformat(date)
