@@ -614,7 +614,8 @@ def test_a_stale_post_keeps_the_colleagues_text_and_says_who_wrote_it(client, qu
 
     content = response.content.decode()
     assert response.status_code == 200
-    assert "保存未成功:quxian 刚修改了本单位的配合情况" in content
+    # people are named with their unit (departments.people.display_name)
+    assert "保存未成功:quxian(各区县(自治县)知识产权局) 刚修改了本单位的配合情况" in content
     assert "第二人的内容。" in content  # the user's text is kept in the form
     assert response.context["form"]["version"].value() == 1  # and may be saved over it now
     saved = Contribution.objects.get()

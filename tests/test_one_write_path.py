@@ -321,6 +321,7 @@ def test_the_commands_are_all_known():
         "supervise",
         "bulletin",
         "generate_bench_data",
+        "load_demo",
     }
 
 
@@ -354,3 +355,15 @@ def test_the_bench_generator_writes_only_reports_of_the_plans_it_creates(staff, 
     assert [r for r in after["ProgressReport"] if r["id"] in existing] == before["ProgressReport"]
     new = ProgressReport.objects.exclude(pk__in=existing)
     assert new.exists() and not new.filter(milestone__measure__work_area__plan=plan_2014).exists()
+
+
+def test_the_demo_loader_writes_every_report_through_the_services(plan_2014, settings):
+    """load_demo (make run's sample year) saves, submits, returns and approves through
+    tasks.services: every version of every report it leaves has its history entry."""
+    settings.DEBUG = True
+    call_command("create_demo_users", password="demo-password-1", verbosity=0)
+    call_command("load_demo", date="2014-09-20", verbosity=0)
+    reports = ProgressReport.objects.all()
+    assert reports.count() > 20
+    for report in reports:
+        assert report.versions.count() == report.version, report

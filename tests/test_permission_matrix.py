@@ -191,7 +191,7 @@ EXPECTED: dict[str, dict[str, dict[str, object]]] = {
     "password_change_done": row(default=READ_ONLY),
     "set_language": row(anonymous=("302→home", "302→home"), default=("302→home", "302→home")),
     # browsers ask for /favicon.ico on their own, logged in or not: the static file
-    "favicon": row(anonymous=(FAVICON, FAVICON), default=(FAVICON, FAVICON)),
+    "favicon": row(anonymous=(FAVICON, 405), default=(FAVICON, 405)),
     # The Django admin and the import-export admin: one row for all of its URLs.
     ADMIN_ROW: row(
         anonymous=(LOGIN, LOGIN),  # or ADMIN_LOGIN: either login page
