@@ -50,7 +50,7 @@ from openpyxl.utils import get_column_letter
 
 from . import reading as spreadsheets
 from .reading import SheetError, clean_header, is_blank
-from .writing import FORMULA_PREFIXES, HEADER_FILL, safe
+from .writing import HEADER_FILL, safe, unsafe
 
 FILE_LANGUAGE = "zh-hans"  # headers and labels in files, whatever the interface language
 LIST_SEPARATORS = ("、", ",", ",", ";", ";", "\n")
@@ -113,14 +113,10 @@ class XLSX(base_formats.XLSX):
     def create_dataset(self, in_stream):
         workbook = spreadsheets.open_xlsx(bytes(in_stream))
         try:
-            if len(workbook.sheetnames) != 1:
-                raise SheetError(
-                    _("文件应只有一个工作表,实际有%(count)s个:%(names)s。请删除多余的工作表。")
-                    % {"count": len(workbook.sheetnames), "names": "、".join(workbook.sheetnames)}
-                )
+            sheet = spreadsheets.only_sheet(workbook)
             if workbook.has_merged_cells:
                 raise SheetError(_("表格中有合并单元格,请取消合并后再上传。"))
-            return dataset_from_rows(spreadsheets.xlsx_rows(workbook.worksheets[0]))
+            return dataset_from_rows(spreadsheets.xlsx_rows(sheet))
         except SheetError:
             raise
         except Exception:  # noqa: BLE001 - a sheet that breaks while reading is the file's fault
@@ -194,10 +190,7 @@ def text_of(value) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = str(value)
-    if text[:1] == "'" and text[1:2] in (*FORMULA_PREFIXES, "\t", "\r"):
-        text = text[1:]
-    return text.strip()
+    return unsafe(value).strip()
 
 
 def shown(value) -> str:
