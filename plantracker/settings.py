@@ -164,7 +164,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 IMPORT_MAX_BYTES = envint("PLANTRACKER_IMPORT_MAX_BYTES", str(20 * 1024 * 1024))
 # The most data rows, and cells in all, an uploaded table may have (spreadsheets.reading).
 IMPORT_MAX_ROWS = envint("PLANTRACKER_IMPORT_MAX_ROWS", "50000")
-IMPORT_MAX_CELLS = envint("PLANTRACKER_IMPORT_MAX_CELLS", "1500000")
+IMPORT_MAX_CELLS = envint("PLANTRACKER_IMPORT_MAX_CELLS", "1000000")
 
 # Security. With DJANGO_DEBUG off, `manage.py check --deploy` is clean: HTTPS only, secure
 # and HttpOnly cookies, HSTS. Behind nginx, DJANGO_BEHIND_PROXY=true trusts its

@@ -36,8 +36,8 @@ ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
 # (tests/test_security.py measures it).
 MAX_UNZIPPED_RATIO = 40
 MAX_UNZIPPED_FLOOR = 1024 * 1024  # a tiny file may compress unusually well
-MAX_UNZIPPED_BYTES = 100 * 1024 * 1024
-MAX_SHARED_STRINGS_BYTES = 24 * 1024 * 1024  # kept in memory whole by every reader
+MAX_UNZIPPED_BYTES = 64 * 1024 * 1024
+MAX_SHARED_STRINGS_BYTES = 16 * 1024 * 1024  # kept in memory whole by every reader
 MAX_STYLES_BYTES = 8 * 1024 * 1024
 MAX_PARTS = 500
 MAX_SHEETS = 50
@@ -123,7 +123,12 @@ def check_archive(archive: zipfile.ZipFile, compressed: int) -> None:
             % {"count": len(parts), "limit": MAX_PARTS}
         )
     unzipped = sum(info.file_size for info in parts)
-    if unzipped > min(MAX_UNZIPPED_BYTES, max(compressed * MAX_UNZIPPED_RATIO, MAX_UNZIPPED_FLOOR)):
+    if unzipped > MAX_UNZIPPED_BYTES:
+        raise SheetError(
+            _("文件解压后达%(size)s,超过%(limit)s的上限,请分成几个文件上传。")
+            % {"size": filesizeformat(unzipped), "limit": filesizeformat(MAX_UNZIPPED_BYTES)}
+        )
+    if unzipped > max(compressed * MAX_UNZIPPED_RATIO, MAX_UNZIPPED_FLOOR):
         raise refuse_bomb(unzipped)
     for info in parts:
         name = info.filename.lower()
