@@ -73,7 +73,9 @@ def shared_strings_xml(strings) -> str:
     return f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{MAIN}">{items}</sst>'
 
 
-def workbook(sheets: list[str], shared: str | None = None, extra: dict | None = None) -> bytes:
+def workbook(
+    sheets: list[str], shared: str | None = None, extra: dict | None = None, level: int = 9
+) -> bytes:
     """An xlsx from sheet XML texts (and shared strings, and any extra parts)."""
     names = "".join(
         f'<sheet name="S{n}" sheetId="{n}" r:id="rId{n}"/>' for n in range(1, len(sheets) + 1)
@@ -103,7 +105,7 @@ def workbook(sheets: list[str], shared: str | None = None, extra: dict | None = 
         else ""
     )
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as archive:
         archive.writestr(
             "[Content_Types].xml", CONTENT_TYPES.format(sheets=overrides, shared=shared_type)
         )
@@ -212,3 +214,30 @@ def understated(content: bytes) -> bytes:
         comment = int.from_bytes(data[position + 32 : position + 34], "little")
         position += 46 + name + extra + comment
     return bytes(data)
+
+
+def largest_accepted(unzipped: int, shared_bytes: int, rows: int, cells: int) -> tuple:
+    """The largest workbook the reader accepts: shared strings just under `shared_bytes`,
+    `rows` rows of `cells` cells in all, half of them shared, half inline text filling the
+    sheet to just under `unzipped` bytes. Returns (headers, content)."""
+    width = cells // rows
+    headers = [f"列{n}" for n in range(1, width + 1)]
+    count = (shared_bytes - 200) // len("<si><t>s0000000000000</t></si>")
+    shared = shared_strings_xml(f"s{n:013d}" for n in range(count))
+    shared_cells = width // 2
+    per_row = (unzipped - len(shared) - 8192) // rows
+    # A row: <row r="…"> </row> (21), shared cells (at most 26 each), inline cells (37 + text).
+    text = (per_row - 21 - 26 * shared_cells) // (width - shared_cells) - 37
+    parts = [
+        "<row>" + "".join(f'<c t="inlineStr"><is><t>{h}</t></is></c>' for h in headers) + "</row>"
+    ]
+    for r in range(2, rows + 1):
+        refs = "".join(
+            f'<c t="s"><v>{(r * width + c) % count}</v></c>' for c in range(shared_cells)
+        )
+        inline = "".join(
+            f'<c t="inlineStr"><is><t>{f"{r:07d}{c:03d}".ljust(text, "x")}</t></is></c>'
+            for c in range(width - shared_cells)
+        )
+        parts.append(f'<row r="{r}">{refs}{inline}</row>')
+    return headers, workbook([sheet_xml("".join(parts))], shared=shared, level=1)

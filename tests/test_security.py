@@ -1,13 +1,26 @@
-"""Deployment checks, login throttling and the Content-Security-Policy."""
+"""Deployment checks, login throttling, the Content-Security-Policy, and the attacks of
+issue #13, each reproduced and shown refused."""
 
+import io
 import os
 import secrets
 import subprocess
 import sys
+import zipfile
 
+import pytest
 from django.conf import settings
 from django.urls import reverse
+from openpyxl import load_workbook
 
+from plan.layout import export_plan, unescape
+from spreadsheets import reading
+from spreadsheets.importing import text_of
+from spreadsheets.reading import SheetError, Work, read_table
+from spreadsheets.writing import safe, unsafe
+from tasks import offline
+
+from . import hostile
 from .conftest import PASSWORD
 
 
@@ -160,3 +173,146 @@ def test_admin_edits_are_in_the_audit_log(client, admin_user, plan_2014):
     log = client.get(reverse("admin:admin_logentry_changelist"))
     assert log.status_code == 200
     assert str(phase)[:10] in log.content.decode()
+
+
+# --- Issue #13: the attacks that worked, each reproduced and refused --------------------------
+# 1. A workbook whose sheet claims A1:XFD1048576 made the upload checks walk 17 billion
+#    cells. The reader now parses the rows and cells really present; the counted work is
+#    asserted (never seconds).
+
+TABLE_HEADERS = ["节点编号", "进展状态", "完成百分比", "完成情况"]
+TABLE_ROW = ["1", "进行中", 50, "已完成初稿。"]
+
+
+def test_a_workbook_lying_about_its_dimension_is_read_by_the_cells_present():
+    content = hostile.lying_dimension(TABLE_HEADERS, [TABLE_ROW] * 200)
+    assert len(content) < 8 * 1024
+    table = read_table(content, TABLE_HEADERS, filename="lie.xlsx")
+    assert len(table.rows) == 200
+    assert table.work == Work(rows=201, cells=201 * 4)
+
+
+def test_a_single_cell_at_xfd1048576_is_not_a_million_rows():
+    content = hostile.far_cell(TABLE_HEADERS, [TABLE_ROW])
+    table = read_table(content, TABLE_HEADERS, filename="far.xlsx")
+    assert [number for number, _values in table.rows] == [2]
+    assert table.work == Work(rows=3, cells=4 + 4 + 1)
+
+
+def test_a_value_past_the_last_row_a_file_may_have_is_refused_naming_the_limit():
+    content = hostile.far_row(TABLE_HEADERS, [TABLE_ROW])
+    with pytest.raises(SheetError, match="表格超过50001行的上限") as refused:
+        read_table(content, TABLE_HEADERS, filename="far.xlsx")
+    assert refused.value.message
+
+
+def test_a_value_past_the_width_the_admin_import_needs_is_refused_without_padding():
+    workbook = reading.open_xlsx(hostile.far_cell(["名称"], [["专利管理处"]]))
+    work = Work()
+    with pytest.raises(SheetError, match="XFD列:这一列没有表头"):
+        list(reading.xlsx_rows(workbook.worksheets[0], work=work))
+    assert work == Work(rows=3, cells=3)
+
+
+def test_more_cells_than_a_file_may_have_are_refused(settings):
+    settings.IMPORT_MAX_CELLS = 100
+    content = hostile.many_rows(TABLE_HEADERS, 30, TABLE_ROW)
+    with pytest.raises(SheetError, match="单元格超过100个的上限"):
+        read_table(content, TABLE_HEADERS, filename="many.xlsx")
+
+
+# 2. A 12 MB upload unpacked a hundredfold and sat in memory whole. The zip directory is
+#    checked before anything is unpacked, and the largest file accepted is read in a child
+#    process whose peak resident memory (VmHWM) is measured.
+
+
+def test_a_workbook_unpacking_to_more_than_forty_times_its_size_is_refused():
+    with pytest.raises(SheetError, match="远超文件本身大小"):
+        read_table(hostile.zip_bomb(TABLE_HEADERS), TABLE_HEADERS, filename="bomb.xlsx")
+
+
+def test_a_zip_directory_that_understates_its_parts_gains_nothing():
+    content = hostile.understated(hostile.many_rows(TABLE_HEADERS, 500, TABLE_ROW))
+    with pytest.raises(SheetError, match="文件已损坏"):
+        read_table(content, TABLE_HEADERS, filename="understated.xlsx")
+
+
+MEMORY_PROBE = """
+import sys, django
+django.setup()
+from spreadsheets.importing import XLSX
+from spreadsheets.reading import read_table
+data = open(sys.argv[1], "rb").read()
+if sys.argv[2] == "admin":
+    rows = XLSX().create_dataset(data).height
+else:
+    rows = len(read_table(data, sys.argv[3].split(","), filename="big.xlsx").rows)
+del data
+peak = [line for line in open("/proc/self/status") if line.startswith("VmHWM")][0]
+print(rows, int(peak.split()[1]) * 1024)
+"""
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="needs Linux /proc")
+@pytest.mark.parametrize("path", ["offline", "admin"])
+def test_reading_the_largest_accepted_upload_peaks_under_250_mb(tmp_path, path):
+    headers, content = hostile.largest_accepted(
+        reading.MAX_UNZIPPED_BYTES - 64 * 1024,
+        reading.MAX_SHARED_STRINGS_BYTES - 1024,
+        rows=settings.IMPORT_MAX_ROWS + 1,
+        cells=settings.IMPORT_MAX_CELLS,
+    )
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        unzipped = sum(info.file_size for info in archive.infolist())
+    assert unzipped > 0.97 * reading.MAX_UNZIPPED_BYTES  # the largest, not a small one
+    assert len(content) <= settings.IMPORT_MAX_BYTES
+    path_ = tmp_path / "big.xlsx"
+    path_.write_bytes(content)
+    del content
+    result = subprocess.run(
+        [sys.executable, "-c", MEMORY_PROBE, str(path_), path, ",".join(headers)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "plantracker.settings"},
+        cwd=settings.BASE_DIR,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows, peak = map(int, result.stdout.split())
+    assert rows == settings.IMPORT_MAX_ROWS  # accepted, every row read
+    assert peak < 250 * 1024 * 1024, f"peak {peak / 2**20:.0f} MB"
+
+
+# 5. A formula in the plan title became a live formula in plan.xlsx.
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        '=HYPERLINK("http://example.com","点此")',
+        "=WEBSERVICE(A2)",
+        "＝1+1",
+        "\t=1",
+        "\r+1",
+        "@SUM(A1)",
+    ],
+)
+def test_a_formula_in_the_plan_title_is_exported_as_text_and_read_back(plan_2014, title):
+    plan = plan_2014
+    plan.title = title
+    plan.save()
+    buffer = io.BytesIO()
+    export_plan(plan, {}).save(buffer)
+    sheet = load_workbook(io.BytesIO(buffer.getvalue())).active
+    assert sheet["A1"].value == "'" + title
+    assert sheet["A1"].data_type == "s"
+    assert unescape(sheet["A1"].value) == title
+
+
+@pytest.mark.parametrize("text", ["＝1+1", "＋1", "－1", "＠SUM(A1)", "\t=1", "\r=1", "=1", "-1"])
+def test_one_escape_and_one_inverse_for_every_cell(text):
+    assert safe(text) == "'" + text
+    assert unsafe(safe(text)) == text
+    assert text_of(safe(text)) == text.strip()
+    assert offline._unsafe(safe(text)) == text
+    assert unsafe("'不是公式") == "'不是公式"
