@@ -16,7 +16,7 @@ from plan.models import QUARTER_CHOICES, Plan
 from . import services
 from .forms import ContributionForm
 from .models import Contribution, ContributionFile, ProgressReport
-from .views import _milestone, _plan_and_quarter
+from .views import _milestone, _plan_and_quarter, serve_file
 
 
 def _check_unit_role(user) -> None:
@@ -118,4 +118,4 @@ def contribution_file(request: HttpRequest, pk: int) -> FileResponse:
     )
     if not services.may_read_contribution(request.user, stored.contribution):
         raise PermissionDenied(_("您无权查看该文件。"))
-    return FileResponse(stored.file.open("rb"), as_attachment=True, filename=stored.name)
+    return serve_file(stored)

@@ -5,19 +5,10 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
-from .models import ProgressReport
+from .models import EVIDENCE_TYPES, ProgressReport
 
 # Allowed evidence types: extension → the first bytes such a file starts with.
-EVIDENCE_SIGNATURES = {
-    ".pdf": (b"%PDF-",),
-    ".doc": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",),
-    ".xls": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",),
-    ".docx": (b"PK\x03\x04",),
-    ".xlsx": (b"PK\x03\x04",),
-    ".jpg": (b"\xff\xd8\xff",),
-    ".jpeg": (b"\xff\xd8\xff",),
-    ".png": (b"\x89PNG\r\n\x1a\n",),
-}
+EVIDENCE_SIGNATURES = {suffix: signatures for suffix, (_type, signatures) in EVIDENCE_TYPES.items()}
 
 
 class MultipleFileInput(forms.ClearableFileInput):

@@ -1,3 +1,4 @@
+import re
 import uuid
 from pathlib import Path
 
@@ -160,6 +161,28 @@ class ReportVersion(models.Model):
         ]
 
 
+# Allowed evidence types: extension → (content type served, first bytes such a file starts
+# with). tasks.forms checks uploads against it; StoredFile re-checks the name it serves.
+EVIDENCE_TYPES = {
+    ".pdf": ("application/pdf", (b"%PDF-",)),
+    ".doc": ("application/msword", (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)),
+    ".xls": ("application/vnd.ms-excel", (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)),
+    ".docx": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        (b"PK\x03\x04",),
+    ),
+    ".xlsx": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        (b"PK\x03\x04",),
+    ),
+    ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+}
+STORED_NAME_LENGTH = 200
+UNSAFE_NAME_CHARACTERS = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+
+
 def evidence_path(instance: "StoredFile", filename: str) -> str:
     suffix = Path(filename).suffix.lower()
     return f"evidence/{instance.milestone_id}/{uuid.uuid4().hex}{suffix}"
@@ -185,6 +208,29 @@ class StoredFile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @staticmethod
+    def stored_name(name: str) -> str:
+        """The name to keep for an upload: the name checked, shortened by its stem, never by
+        its extension (the extension is what the upload's type was checked by)."""
+        name = UNSAFE_NAME_CHARACTERS.sub("_", name).strip() or "file"
+        suffix = Path(name).suffix
+        if len(suffix) >= STORED_NAME_LENGTH // 2:
+            suffix = ""
+        stem = name[: len(name) - len(suffix)] if suffix else name
+        return stem[: STORED_NAME_LENGTH - len(suffix)] + suffix
+
+    def download_name(self) -> str:
+        """The name served, checked again: an allowed extension, or the name plus ".bin"
+        (a row written before the check, or by hand, is never served as .html)."""
+        name = self.stored_name(self.name)
+        if Path(name).suffix.lower() in EVIDENCE_TYPES:
+            return name
+        return self.stored_name(name[: STORED_NAME_LENGTH - 4] + ".bin")
+
+    def content_type(self) -> str:
+        entry = EVIDENCE_TYPES.get(Path(self.download_name()).suffix.lower())
+        return entry[0] if entry else "application/octet-stream"
 
 
 class Evidence(StoredFile):

@@ -18,7 +18,14 @@ from departments import roles
 from departments.roles import roles_of
 from plan.models import Milestone, Plan
 
-from .models import Contribution, ContributionFile, Evidence, ProgressReport, ReportVersion
+from .models import (
+    Contribution,
+    ContributionFile,
+    Evidence,
+    ProgressReport,
+    ReportVersion,
+    StoredFile,
+)
 
 State = ProgressReport.State
 
@@ -163,7 +170,7 @@ def save_report(
         Evidence.objects.create(
             report=report,
             file=upload,
-            name=upload.name[:200],
+            name=StoredFile.stored_name(upload.name),
             size=upload.size,
             uploaded_by=user,
             uploaded_at=now,
@@ -351,7 +358,7 @@ def save_contribution(
         ContributionFile.objects.create(
             contribution=contribution,
             file=upload,
-            name=upload.name[:200],
+            name=StoredFile.stored_name(upload.name),
             size=upload.size,
             uploaded_by=user,
             uploaded_at=now,

@@ -7,9 +7,11 @@ import secrets
 import subprocess
 import sys
 import zipfile
+from urllib.parse import quote
 
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -19,8 +21,10 @@ from spreadsheets.importing import text_of
 from spreadsheets.reading import SheetError, Work, read_table
 from spreadsheets.writing import safe, unsafe
 from tasks import offline
+from tasks.models import Evidence
 
 from . import hostile
+from . import test_workspace_views as workspace
 from .conftest import PASSWORD
 
 
@@ -316,3 +320,58 @@ def test_one_escape_and_one_inverse_for_every_cell(text):
     assert text_of(safe(text)) == text.strip()
     assert offline._unsafe(safe(text)) == text
     assert unsafe("'不是公式") == "'不是公式"
+
+
+# 3. The extension was checked on the whole name but only 200 characters were kept: a
+#    .pdf upload was served as …AAA.html. The name kept is the name checked (its stem is
+#    shortened, never its extension) and the name served is checked again.
+
+TRUNCATION_NAMES = [
+    "A" * 195 + ".html" + "B" * 40 + ".pdf",
+    "A" * 195 + ".hta" + "B" * 40 + ".pdf",
+    "长" * 197 + ".bat" + "B" * 40 + ".png",
+    "A" * 196 + ".svg" + "B" * 40 + ".jpg",
+]
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+@pytest.mark.parametrize("name", TRUNCATION_NAMES, ids=["html", "hta", "bat", "svg"])
+def test_a_long_file_name_keeps_the_extension_it_was_checked_by(client, staff, media, name):
+    client.force_login(staff)
+    head = {".pdf": b"%PDF-1.4\n", ".png": b"\x89PNG\r\n\x1a\n", ".jpg": b"\xff\xd8\xff\xe0"}
+    suffix = name[name.rindex(".") :]
+    upload = SimpleUploadedFile(name, head[suffix] + b"<script>alert(1)</script>")
+    response = client.post(
+        workspace.edit_url(workspace.milestone(8, 1), 1), workspace.report_form(evidence=[upload])
+    )
+    assert response.status_code == 302
+    evidence = Evidence.objects.get()
+    assert len(evidence.name) == 200 and evidence.name.endswith(suffix)
+    download = client.get(reverse("evidence-download", args=[evidence.pk]))
+    assert download.status_code == 200
+    disposition = download["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    assert quote(suffix) in disposition and ".html" not in disposition.rsplit(".", 1)[-1]
+    assert download["Content-Type"] != "text/html"
+    assert download["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    ("stored", "served"),
+    [
+        ("报告.html", "报告.html.bin"),
+        ("a" * 200, "a" * 196 + ".bin"),
+        ("../../etc/passwd", ".._.._etc_passwd.bin"),
+        ("图.PNG", "图.PNG"),
+        ("x" * 120 + "." + "y" * 120, "x" * 120 + "." + "y" * 75 + ".bin"),
+    ],
+)
+def test_a_stored_name_is_checked_again_when_served(stored, served):
+    """A row written before the check (or by hand) is never served under a bad name."""
+    assert Evidence(name=stored).download_name() == served
+    assert len(served) <= 200
