@@ -1,10 +1,14 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.models import LogEntry
+from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
+from . import roles
 from .models import Department
 from .resources import AdminImportExportMixin, DepartmentResource
 
@@ -35,12 +39,80 @@ class MembershipInline(admin.TabularInline):
 
 User = get_user_model()
 admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+def is_privileged(user) -> bool:
+    """An account that opens the admin or holds the admin role: only a superuser manages it."""
+    return user.is_superuser or user.is_staff or user.groups.filter(name=roles.ADMIN).exists()
 
 
 @admin.register(User)
 class PlanTrackerUserAdmin(UserAdmin):
+    """Users, for the 管理员 group too, except what would let an admin raise himself: only
+    a superuser grants superuser or staff status, individual permissions or the 管理员
+    role, edits or deletes a superuser, or sets another admin's password."""
+
     inlines = [MembershipInline]
     list_filter = [*UserAdmin.list_filter, "departments"]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields += ["is_superuser", "is_staff", "user_permissions"]
+            if obj is not None and is_privileged(obj):
+                fields.append("groups")
+        return fields
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "groups" and not request.user.is_superuser:
+            kwargs["queryset"] = Group.objects.exclude(name=roles.ADMIN)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and is_privileged(obj) and not request.user.is_superuser:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        """The bulk delete action: a non-superuser's selection never deletes an admin."""
+        if not request.user.is_superuser:
+            kept = [user for user in queryset if is_privileged(user)]
+            if kept:
+                messages.warning(
+                    request,
+                    _("只有超级用户可以删除管理员账号,以下账号未删除:%(names)s")
+                    % {"names": "、".join(user.get_username() for user in kept)},
+                )
+            queryset = queryset.exclude(pk__in=[user.pk for user in kept])
+        super().delete_queryset(request, queryset)
+
+    def user_change_password(self, request, id, form_url=""):
+        user = self.get_object(request, unquote(id))
+        if (
+            user is not None
+            and not request.user.is_superuser
+            and user.pk != request.user.pk
+            and is_privileged(user)
+        ):
+            raise PermissionDenied(_("只有超级用户可以设置其他管理员的密码。"))
+        return super().user_change_password(request, id, form_url)
+
+
+@admin.register(Group)
+class PlanTrackerGroupAdmin(GroupAdmin):
+    """Roles: a non-superuser admin sees each role's permissions but does not change them."""
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields.append("permissions")
+        return fields
 
 
 admin.site.site_header = _("推进计划跟踪 · 系统管理")

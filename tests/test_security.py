@@ -11,10 +11,13 @@ from urllib.parse import quote
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from departments import roles
 from plan.layout import export_plan, unescape
 from spreadsheets import reading
 from spreadsheets.importing import text_of
@@ -25,7 +28,7 @@ from tasks.models import Evidence
 
 from . import hostile
 from . import test_workspace_views as workspace
-from .conftest import PASSWORD
+from .conftest import PASSWORD, make_user
 
 
 def test_check_deploy_is_clean_in_production_mode():
@@ -375,3 +378,125 @@ def test_a_stored_name_is_checked_again_when_served(stored, served):
     """A row written before the check (or by hand) is never served under a bad name."""
     assert Evidence(name=stored).download_name() == served
     assert len(served) <= 200
+
+
+# 4. An admin who was not a superuser could make himself one, and set anyone's password.
+
+
+@pytest.fixture
+def plain_admin(plan_2014):
+    """A member of the 管理员 group with staff status, not a superuser."""
+    return make_user("admin2", roles.ADMIN)
+
+
+@pytest.fixture
+def superuser(plan_2014):
+    return get_user_model().objects.create_superuser("root", password=PASSWORD)
+
+
+def change_form_data(client, user, **changes) -> dict:
+    """What the admin's change form for `user` posts, as the page shows it, with `changes`."""
+    page = client.get(reverse("admin:auth_user_change", args=[user.pk]))
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    data = {}
+    for name, field in form.fields.items():
+        value = form.initial.get(name, field.initial)
+        if name in ("groups", "user_permissions"):
+            data[name] = [getattr(v, "pk", v) for v in value or []]
+        elif isinstance(value, bool):
+            if value:
+                data[name] = "on"
+        elif value is not None and name != "password":
+            data[name] = value
+    for formset in page.context["inline_admin_formsets"]:
+        management = formset.formset.management_form
+        for name in ("TOTAL_FORMS", "INITIAL_FORMS", "MIN_NUM_FORMS", "MAX_NUM_FORMS"):
+            data[f"{management.prefix}-{name}"] = management[name].value()
+        for index, inline in enumerate(formset.formset.forms):
+            for name in inline.fields:
+                value = inline.initial.get(name)
+                if value is not None:
+                    data[f"{formset.formset.prefix}-{index}-{name}"] = getattr(value, "pk", value)
+    data["date_joined_0"], data["date_joined_1"] = "2026-01-01", "00:00:00"
+    data.update(changes)
+    return data
+
+
+def test_an_admin_cannot_make_himself_superuser_or_staff_or_grant_permissions(client, plain_admin):
+    client.force_login(plain_admin)
+    permission = Permission.objects.get(codename="add_logentry")
+    data = change_form_data(
+        client, plain_admin, is_superuser="on", user_permissions=[permission.pk]
+    )
+    response = client.post(reverse("admin:auth_user_change", args=[plain_admin.pk]), data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    plain_admin.refresh_from_db()
+    assert not plain_admin.is_superuser
+    assert not plain_admin.user_permissions.exists()
+
+
+def test_an_admin_cannot_give_anyone_the_admin_role_or_staff_status(client, plain_admin, leader):
+    client.force_login(plain_admin)
+    admin_group = Group.objects.get(name=roles.ADMIN)
+    data = change_form_data(client, leader, groups=[admin_group.pk], is_staff="on")
+    response = client.post(reverse("admin:auth_user_change", args=[leader.pk]), data)
+    assert response.status_code == 200
+    assert "groups" in response.context["adminform"].form.errors
+    leader.refresh_from_db()
+    assert not leader.is_staff
+    assert not leader.groups.filter(name=roles.ADMIN).exists()
+
+
+def test_an_admin_cannot_edit_or_delete_a_superuser(client, plain_admin, superuser):
+    client.force_login(plain_admin)
+    url = reverse("admin:auth_user_change", args=[superuser.pk])
+    page = client.get(url)
+    assert page.status_code == 200 and not page.context["has_change_permission"]
+    response = client.post(url, {"username": "taken-over", "is_active": ""})
+    assert response.status_code == 403
+    deleted = client.post(reverse("admin:auth_user_delete", args=[superuser.pk]), {"post": "yes"})
+    assert deleted.status_code == 403
+    bulk = client.post(
+        reverse("admin:auth_user_changelist"),
+        {"action": "delete_selected", "_selected_action": [superuser.pk], "post": "yes"},
+    )
+    assert bulk.status_code == 403  # the delete action checks each user it would delete
+    superuser.refresh_from_db()
+    assert superuser.username == "root" and superuser.is_active
+
+
+@pytest.mark.parametrize("target", ["superuser", "other_admin"])
+def test_an_admin_cannot_set_another_admins_password(client, request, plain_admin, target):
+    victim = (
+        request.getfixturevalue("superuser")
+        if target == "superuser"
+        else make_user("admin3", roles.ADMIN)
+    )
+    client.force_login(plain_admin)
+    url = reverse("admin:auth_user_password_change", args=[victim.pk])
+    response = client.post(url, {"password1": "Hijack-2026-x", "password2": "Hijack-2026-x"})
+    assert response.status_code == 403
+    victim.refresh_from_db()
+    assert victim.check_password(PASSWORD)
+
+
+def test_an_admin_still_resets_a_colleagues_forgotten_password(client, plain_admin, leader):
+    client.force_login(plain_admin)
+    url = reverse("admin:auth_user_password_change", args=[leader.pk])
+    response = client.post(
+        url, {"password1": "Reset-2026-ok", "password2": "Reset-2026-ok", "usable_password": "true"}
+    )
+    assert response.status_code == 302
+    leader.refresh_from_db()
+    assert leader.check_password("Reset-2026-ok")
+
+
+def test_a_superuser_still_grants_the_admin_role(client, superuser, leader):
+    client.force_login(superuser)
+    admin_group = Group.objects.get(name=roles.ADMIN)
+    data = change_form_data(client, leader, groups=[admin_group.pk], is_staff="on")
+    response = client.post(reverse("admin:auth_user_change", args=[leader.pk]), data)
+    assert response.status_code == 302
+    leader.refresh_from_db()
+    assert leader.is_staff and leader.groups.filter(name=roles.ADMIN).exists()
