@@ -1,6 +1,10 @@
+import re
+
 from django.contrib import admin, messages
 from django.contrib.admin.models import LogEntry
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
@@ -27,6 +31,10 @@ class DepartmentAdmin(AdminImportExportMixin, admin.ModelAdmin):
     @admin.display(description=_("人员数"), ordering="member_total")
     def member_count(self, obj: Department) -> int:
         return obj.member_total
+
+
+HUGE_NUMBER = re.compile(r"\d{19}")
+DATE_PART = re.compile(r"[0-9]{1,4}")
 
 
 class MembershipInline(admin.TabularInline):
@@ -118,6 +126,45 @@ class PlanTrackerGroupAdmin(GroupAdmin):
 admin.site.site_header = _("推进计划跟踪 · 系统管理")
 admin.site.site_title = _("推进计划跟踪")
 admin.site.index_title = _("系统管理")
+
+
+class BoundedChangeList(ChangeList):
+    """A changelist that takes any query string: a filter value no database column holds
+    (a number of 19 digits or more, a year outside 1000–9998, ?action_time__year=+1) is a
+    bad filter, which the admin answers with the list unfiltered and ?e=1, never a 500."""
+
+    def get_filters(self, request):
+        hierarchy = {f"{self.date_hierarchy}__{part}" for part in ("year", "month", "day")}
+        for key, values in self.get_filters_params().items():
+            for value in values if isinstance(values, list) else [values]:
+                if HUGE_NUMBER.search(value):
+                    raise IncorrectLookupParameters(key)
+                if key in hierarchy and not DATE_PART.fullmatch(value):
+                    raise IncorrectLookupParameters(key)
+                if key.endswith("__year") and not (
+                    DATE_PART.fullmatch(value) and 1000 <= int(value) <= 9998
+                ):
+                    raise IncorrectLookupParameters(key)
+        try:
+            return super().get_filters(request)
+        except (ValueError, OverflowError) as error:
+            raise IncorrectLookupParameters(error) from error
+
+
+class BoundedFilters:
+    """Every admin list uses BoundedChangeList (departments.apps puts it on each)."""
+
+    def get_changelist(self, request, **kwargs):
+        return BoundedChangeList
+
+
+def bound_every_changelist(site) -> None:
+    """Gives every registered admin, ours and django-axes', BoundedChangeList."""
+    for model, model_admin in list(site._registry.items()):
+        if not isinstance(model_admin, BoundedFilters):
+            base = type(model_admin)
+            site.unregister(model)
+            site.register(model, type(base.__name__, (BoundedFilters, base), {}))
 
 
 @admin.register(LogEntry)
