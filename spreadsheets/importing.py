@@ -22,6 +22,7 @@ language, so that a file exported by one admin can be imported by another."""
 import csv
 import io
 import operator
+import os
 from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 
@@ -29,6 +30,7 @@ import tablib
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.core import signing
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import connections, models
 from django.db.models.fields import NOT_PROVIDED
@@ -40,7 +42,7 @@ from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 from import_export.admin import ImportExportMixin
 from import_export.formats import base_formats
-from import_export.forms import ExportForm, ImportForm
+from import_export.forms import ConfirmImportForm, ExportForm, ImportForm
 from import_export.instance_loaders import BaseInstanceLoader
 from import_export.results import RowResult
 from openpyxl import Workbook
@@ -934,6 +936,32 @@ class UploadForm(ImportForm):
         return upload
 
 
+class SignedConfirmForm(ConfirmImportForm):
+    """The confirm step's form: the temporary file's name comes back signed for the user
+    who uploaded it (and for an hour), so no other file of the server's temp folder can be
+    named, read or deleted through it."""
+
+    user_pk = None
+
+    def clean_import_file_name(self):
+        try:
+            name = signing.TimestampSigner(salt=confirm_salt(self.user_pk)).unsign(
+                self.cleaned_data["import_file_name"], max_age=CONFIRM_MAX_AGE
+            )
+        except signing.BadSignature:
+            raise ValidationError(
+                _("导入确认已失效或不属于您,请重新上传文件。"), code="signature"
+            ) from None
+        return os.path.basename(name)
+
+
+CONFIRM_MAX_AGE = 3600  # seconds between the preview and the confirmation
+
+
+def confirm_salt(user_pk) -> str:
+    return f"plantracker.import-confirm.{user_pk}"
+
+
 class ImportExportAdminMixin(ImportExportMixin):
     """Import (preview, then confirm) and export of xlsx and CSV, for admins only."""
 
@@ -958,6 +986,20 @@ class ImportExportAdminMixin(ImportExportMixin):
 
     def has_export_permission(self, request):
         return self.may_import_export(request.user)
+
+    confirm_form_class = SignedConfirmForm
+
+    def get_confirm_form_initial(self, request, import_form):
+        initial = super().get_confirm_form_initial(request, import_form)
+        if initial.get("import_file_name"):
+            signer = signing.TimestampSigner(salt=confirm_salt(request.user.pk))
+            initial["import_file_name"] = signer.sign(os.path.basename(initial["import_file_name"]))
+        return initial
+
+    def create_confirm_form(self, request, import_form=None):
+        form = super().create_confirm_form(request, import_form)
+        form.user_pk = request.user.pk
+        return form
 
     def write_to_tmp_storage(self, import_file, input_format):
         tmp_storage = self.get_tmp_storage_class()(

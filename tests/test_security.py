@@ -6,6 +6,7 @@ import os
 import secrets
 import subprocess
 import sys
+import tempfile
 import zipfile
 from urllib.parse import quote
 
@@ -18,6 +19,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from departments import roles
+from departments.models import Department
 from plan.layout import export_plan, unescape
 from spreadsheets import reading
 from spreadsheets.importing import text_of
@@ -540,3 +542,61 @@ def test_every_admin_list_answers_junk_filter_values_without_a_500(plan_2014, su
                 if response.status_code >= 500:
                     failures.append(f"{url}?{name}={value!r}")
     assert failures == [], "\n".join(failures)
+
+
+# 8. The admin import's confirm step read (and then deleted) any file of the server's temp
+#    folder named in the form. The name comes back signed for the user who uploaded it.
+
+
+def department_preview(client):
+    """Uploads a one-row department file; the confirm form's fields."""
+    content = hostile.table(
+        ["名称", "类别", "其他写法", "泛指", "排序"], [["新处室", "责任处室", "", "否", 9]]
+    )
+    url = reverse("admin:departments_department_import")
+    response = client.post(
+        url,
+        {"import_file": SimpleUploadedFile("d.xlsx", content), "format": "0", "resource": "0"},
+    )
+    form = response.context["confirm_form"]
+    fields = ("import_file_name", "original_file_name", "format", "resource")
+    return {field: form.initial[field] for field in fields}
+
+
+def confirm(client, data):
+    return client.post(reverse("admin:departments_department_process_import"), data)
+
+
+@pytest.fixture
+def victim_file():
+    path = os.path.join(tempfile.gettempdir(), f"plantracker-victim-{secrets.token_hex(4)}.txt")
+    with open(path, "w") as file:
+        file.write("SECRET_KEY=first line of someone else's file\n")
+    yield path
+    if os.path.exists(path):
+        os.remove(path)
+
+
+def test_the_confirm_step_refuses_a_file_name_it_did_not_sign(client, admin_user, victim_file):
+    client.force_login(admin_user)
+    data = department_preview(client)
+    data["import_file_name"] = os.path.basename(victim_file)
+    response = confirm(client, data)
+    assert response.status_code == 200
+    assert "导入确认已失效或不属于您" in response.content.decode()
+    assert "SECRET_KEY" not in response.content.decode()
+    assert os.path.exists(victim_file)
+    assert not Department.objects.filter(name="新处室").exists()
+
+
+def test_the_confirm_step_refuses_another_admins_upload(client, admin_user, superuser):
+    client.force_login(admin_user)
+    data = department_preview(client)
+    client.force_login(superuser)
+    response = confirm(client, data)
+    assert response.status_code == 200
+    assert "导入确认已失效或不属于您" in response.content.decode()
+    assert not Department.objects.filter(name="新处室").exists()
+    client.force_login(admin_user)  # the uploader still confirms his own file
+    assert confirm(client, data).status_code == 302
+    assert Department.objects.filter(name="新处室").exists()
