@@ -1,6 +1,7 @@
 """Deployment checks, login throttling, the Content-Security-Policy, and the attacks of
 issue #13, each reproduced and shown refused."""
 
+import datetime
 import io
 import os
 import secrets
@@ -16,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from departments import roles
@@ -600,3 +602,95 @@ def test_the_confirm_step_refuses_another_admins_upload(client, admin_user, supe
     client.force_login(admin_user)  # the uploader still confirms his own file
     assert confirm(client, data).status_code == 302
     assert Department.objects.filter(name="新处室").exists()
+
+
+# 6. Throttling per (username, address) alone let one address spray passwords over many
+#    usernames, and a forged X-Real-IP gave unlimited guesses when gunicorn was reachable.
+
+
+def fail_login(client, username: str, **headers):
+    return client.post(reverse("login"), {"username": username, "password": "wrong"}, **headers)
+
+
+@pytest.fixture
+def hashing(monkeypatch):
+    """Counts the password hashes computed (checks, and the dummy hash for unknown users)."""
+    from django.contrib.auth import base_user, hashers
+
+    calls = []
+
+    def counted(function):
+        def wrapper(*args, **kwargs):
+            calls.append(function.__name__)
+            return function(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(base_user, "check_password", counted(hashers.check_password))
+    monkeypatch.setattr(base_user, "make_password", counted(hashers.make_password))
+    return calls
+
+
+def test_password_spraying_from_one_address_is_throttled_before_hashing(client, staff, hashing):
+    for attempt in range(settings.LOGIN_ADDRESS_FAILURE_LIMIT):
+        # Four guesses a username: under the per-username limit, so axes alone locks nothing.
+        assert fail_login(client, f"user{attempt // 4}").status_code == 200
+    hashing.clear()
+    response = client.post(reverse("login"), {"username": "zhang", "password": PASSWORD})
+    assert response.status_code == 429
+    assert "登录失败次数过多" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert hashing == []  # refused before any password was hashed
+    elsewhere = client.post(
+        reverse("login"), {"username": "zhang", "password": PASSWORD}, REMOTE_ADDR="198.51.100.8"
+    )
+    assert elsewhere.status_code == 302
+
+
+def test_a_locked_out_user_gets_in_after_the_short_cool_off(client, staff):
+    from axes.models import AccessAttempt
+
+    for _attempt in range(settings.AXES_FAILURE_LIMIT):
+        fail_login(client, "zhang")
+    locked = client.post(reverse("login"), {"username": "zhang", "password": PASSWORD})
+    assert locked.status_code == 429
+    assert settings.AXES_COOLOFF_TIME.total_seconds() == 15 * 60
+    earlier = timezone.now() - settings.AXES_COOLOFF_TIME - datetime.timedelta(seconds=1)
+    AccessAttempt.objects.update(attempt_time=earlier)
+    later = client.post(reverse("login"), {"username": "zhang", "password": PASSWORD})
+    assert later.status_code == 302
+
+
+def test_a_forged_x_real_ip_from_an_untrusted_address_is_ignored(client, staff, settings):
+    settings.BEHIND_PROXY = True  # but this request reaches gunicorn directly
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        fail_login(client, "zhang", REMOTE_ADDR="203.0.113.9", HTTP_X_REAL_IP=f"10.9.9.{attempt}")
+    response = client.post(
+        reverse("login"),
+        {"username": "zhang", "password": PASSWORD},
+        REMOTE_ADDR="203.0.113.9",
+        HTTP_X_REAL_IP="10.9.9.200",
+    )
+    assert response.status_code == 429
+
+
+@pytest.mark.parametrize(
+    ("remote", "headers", "expected"),
+    [
+        ("127.0.0.1", {"HTTP_X_REAL_IP": "198.51.100.2"}, "198.51.100.2"),
+        ("127.0.0.1", {"HTTP_X_FORWARDED_FOR": "6.6.6.6, 198.51.100.2"}, "198.51.100.2"),
+        ("127.0.0.1", {"HTTP_X_REAL_IP": "not-an-address"}, "127.0.0.1"),
+        ("203.0.113.9", {"HTTP_X_REAL_IP": "198.51.100.2"}, "203.0.113.9"),
+        ("203.0.113.9", {"HTTP_X_FORWARDED_FOR": "198.51.100.2"}, "203.0.113.9"),
+    ],
+)
+def test_forwarded_addresses_are_believed_only_from_a_trusted_proxy(
+    settings, remote, headers, expected
+):
+    from django.test import RequestFactory
+
+    from plantracker.proxy import client_ip
+
+    settings.BEHIND_PROXY = True
+    request = RequestFactory().get("/", REMOTE_ADDR=remote, **headers)
+    assert client_ip(request) == expected
