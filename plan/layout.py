@@ -22,7 +22,7 @@ from departments.models import Department
 from spreadsheets.reading import SheetError, merged_ranges, numbered_rows, open_xlsx
 from spreadsheets.writing import safe, unsafe
 
-from .models import QUARTER_CHOICES, Action, Measure, Milestone, Plan, WorkArea
+from .models import PLAN_TEXT_MAX, QUARTER_CHOICES, Action, Measure, Milestone, Plan, WorkArea
 
 PLAN_HEADERS = ["工作措施", "工作目标", "具体措施", "进度安排", "执行部门", "配合单位", "责任处室"]
 PROGRESS_HEADERS = ["状态", "完成%", "完成情况"]
@@ -316,7 +316,7 @@ def parse_plan(data: bytes) -> ParsedPlan:
                 row=number,
                 number=int(match[1]),
                 title=limit(match[2].strip(), 300, number, 1),
-                goal=values[1],
+                goal=limit(values[1], PLAN_TEXT_MAX, number, 2),
                 executing=values[4],
                 cooperating=limit(values[5], 300, number, 6),
                 responsible=values[6],
@@ -328,7 +328,9 @@ def parse_plan(data: bytes) -> ParsedPlan:
             match = NUMBERED.match(values[2])
             if not match:
                 raise SheetError(_("具体措施应以编号开头,如“1.…”。"), row=number, column=3)
-            measure.actions.append((int(match[1]), match[2].strip()))
+            measure.actions.append(
+                (int(match[1]), limit(match[2].strip(), PLAN_TEXT_MAX, number, 3))
+            )
         if values[3]:
             match = ENTRY.match(values[3])
             if not match:
@@ -337,7 +339,9 @@ def parse_plan(data: bytes) -> ParsedPlan:
                     row=number,
                     column=4,
                 )
-            measure.milestones.append((limit(match[1], 30, number, 4), match[2].strip()))
+            measure.milestones.append(
+                (limit(match[1], 30, number, 4), limit(match[2].strip(), PLAN_TEXT_MAX, number, 4))
+            )
     if not plan.measures:
         raise SheetError(_("表格中没有工作措施。"))
     for m in plan.measures:

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
-from .models import EVIDENCE_TYPES, ProgressReport
+from .models import COMMENT_MAX, DONE_TEXT_MAX, EVIDENCE_TYPES, ProgressReport
 
 # Allowed evidence types: extension → the first bytes such a file starts with.
 EVIDENCE_SIGNATURES = {suffix: signatures for suffix, (_type, signatures) in EVIDENCE_TYPES.items()}
@@ -80,10 +80,16 @@ class ReportForm(forms.Form):
         widget=forms.NumberInput(attrs={"min": 0, "max": 100, "step": 1}),
     )
     done_text = forms.CharField(
-        label=_("完成情况"), required=False, widget=forms.Textarea(attrs={"rows": 5})
+        label=_("完成情况"),
+        required=False,
+        max_length=DONE_TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 5}),
     )
     problems_text = forms.CharField(
-        label=_("存在问题及下一步"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+        label=_("存在问题及下一步"),
+        required=False,
+        max_length=DONE_TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
     evidence = EvidenceField(
         label=_("佐证材料"),
@@ -95,7 +101,10 @@ class ReportForm(forms.Form):
 class ReviewForm(forms.Form):
     version = version_field()
     comment = forms.CharField(
-        label=_("审核意见"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("审核意见"),
+        required=False,
+        max_length=COMMENT_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
@@ -111,10 +120,12 @@ class ContributionForm(forms.Form):
     version = version_field()
     text = forms.CharField(
         label=_("工作情况"),
+        max_length=DONE_TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 6}),
         error_messages={"required": _("请填写工作情况。")},
     )
     figures = forms.CharField(
+        max_length=COMMENT_MAX,
         label=_("相关数据"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),

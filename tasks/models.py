@@ -8,7 +8,12 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from plan.models import QUARTER_CHOICES, Milestone
+from plan.models import QUARTER_CHOICES, Milestone, text_limit
+
+# The longest texts a report, a review or a contribution may hold (each save is also kept in
+# the history, so without a bound one person could fill the disk).
+DONE_TEXT_MAX = 5000
+COMMENT_MAX = 2000
 
 
 class ProgressReportQuerySet(models.QuerySet):
@@ -61,9 +66,9 @@ class ProgressReport(models.Model):
         validators=[MinValueValidator(0), MaxValueValidator(100)],
         help_text=_("0–100"),
     )
-    done_text = models.TextField(_("完成情况"), blank=True)
-    problems_text = models.TextField(_("存在问题及下一步"), blank=True)
-    review_comment = models.TextField(_("审核意见"), blank=True)
+    done_text = models.TextField(_("完成情况"), blank=True, **text_limit(DONE_TEXT_MAX))
+    problems_text = models.TextField(_("存在问题及下一步"), blank=True, **text_limit(DONE_TEXT_MAX))
+    review_comment = models.TextField(_("审核意见"), blank=True, **text_limit(COMMENT_MAX))
     version = models.PositiveIntegerField(_("版本"), default=1)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -131,9 +136,9 @@ class ReportVersion(models.Model):
     state = models.CharField(_("审核状态"), max_length=10, choices=ProgressReport.State.choices)
     status = models.CharField(_("进展状态"), max_length=12, choices=ProgressReport.Status.choices)
     percent = models.PositiveSmallIntegerField(_("完成百分比"))
-    done_text = models.TextField(_("完成情况"), blank=True)
-    problems_text = models.TextField(_("存在问题及下一步"), blank=True)
-    comment = models.TextField(_("审核意见"), blank=True)
+    done_text = models.TextField(_("完成情况"), blank=True, **text_limit(DONE_TEXT_MAX))
+    problems_text = models.TextField(_("存在问题及下一步"), blank=True, **text_limit(DONE_TEXT_MAX))
+    comment = models.TextField(_("审核意见"), blank=True, **text_limit(COMMENT_MAX))
 
     class Meta:
         verbose_name = _("报告版本")
@@ -180,6 +185,7 @@ EVIDENCE_TYPES = {
     ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
 }
 STORED_NAME_LENGTH = 200
+
 UNSAFE_NAME_CHARACTERS = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
 
 
@@ -268,8 +274,8 @@ class Contribution(models.Model):
         on_delete=models.PROTECT,
         related_name="contributions",
     )
-    text = models.TextField(_("工作情况"))
-    figures = models.TextField(_("相关数据"), blank=True)
+    text = models.TextField(_("工作情况"), **text_limit(DONE_TEXT_MAX))
+    figures = models.TextField(_("相关数据"), blank=True, **text_limit(COMMENT_MAX))
     version = models.PositiveIntegerField(_("版本"), default=1)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

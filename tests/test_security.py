@@ -694,3 +694,44 @@ def test_forwarded_addresses_are_believed_only_from_a_trusted_proxy(
     settings.BEHIND_PROXY = True
     request = RequestFactory().get("/", REMOTE_ADDR=remote, **headers)
     assert client_ip(request) == expected
+
+
+# 9. About 2 MB of text a save, copied into the history each time. Text fields have maximum
+#    lengths (完成情况 5,000 characters), in the forms and in the models' validation.
+
+
+def test_a_report_text_over_5000_characters_is_refused_and_nothing_is_saved(client, staff):
+    from tasks.models import ProgressReport, ReportVersion
+
+    client.force_login(staff)
+    for field in ("done_text", "problems_text"):
+        form = workspace.report_form(**{field: "长" * 5001})
+        response = client.post(workspace.edit_url(workspace.milestone(8, 1), 1), form)
+        assert response.status_code == 200
+        assert "5000" in str(response.context["form"].errors[field])
+    assert not ProgressReport.objects.exists() and not ReportVersion.objects.exists()
+    accepted = workspace.report_form(done_text="长" * 5000)
+    response = client.post(workspace.edit_url(workspace.milestone(8, 1), 1), accepted)
+    assert response.status_code == 302
+
+
+def test_the_service_refuses_two_megabytes_of_text_whoever_calls_it(staff):
+    from django.core.exceptions import ValidationError
+
+    from tasks import services
+    from tasks.models import ProgressReport
+
+    with pytest.raises(ValidationError) as refused:
+        services.save_report(
+            user=staff,
+            milestone=workspace.milestone(8, 1),
+            quarter=1,
+            base_version=0,
+            status="in_progress",
+            percent=10,
+            done_text="x" * 2_000_000,
+            problems_text="",
+            submit=False,
+        )
+    assert "done_text" in refused.value.message_dict
+    assert not ProgressReport.objects.exists()
