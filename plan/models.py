@@ -34,6 +34,16 @@ class PlanQuerySet(models.QuerySet):
             chosen = self.filter(pk=int(value)).first()
         return chosen or self.first()
 
+    def readable_by(self, user) -> "PlanQuerySet":
+        """The plans whose whole structure `user` may read: every plan for the bureau's own
+        roles (office staff, reviewers, leaders, admins); only published ones for anyone
+        else (a cooperating unit sees the measures it cooperates on in its own workspace)."""
+        from departments import roles
+
+        if roles.roles_of(user) & {roles.STAFF, roles.REVIEWER, roles.LEADER, roles.ADMIN}:
+            return self
+        return self.filter(published=True)
+
     def menu(self):
         """(id, year, title) of each plan, newest first: what a plan selector shows
         ({% plan_options %}), without loading whole plans."""

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -117,5 +117,5 @@ def contribution_file(request: HttpRequest, pk: int) -> FileResponse:
         ContributionFile.objects.select_related("contribution__milestone__measure"), pk=pk
     )
     if not services.may_read_contribution(request.user, stored.contribution):
-        raise PermissionDenied(_("您无权查看该文件。"))
+        raise Http404(_("没有找到该文件。"))  # 404, not 403: ids do not tell what exists
     return serve_file(stored)

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -171,7 +171,7 @@ def _work_url(milestone: Milestone, quarter: int) -> str:
 def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     report = get_object_or_404(ProgressReport.objects.select_related("updated_by"), pk=pk)
     milestone = _milestone(report.milestone_id)
-    services.check_read(request.user, milestone)
+    _check_read_or_404(request.user, milestone)
     evidence = list(report.evidence.select_related("uploaded_by"))
     versions = list(report.versions.select_related("by"))
     for previous, version in zip([None, *versions], versions, strict=False):
@@ -252,8 +252,15 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 @require_GET
 def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
     evidence = get_object_or_404(Evidence.objects.select_related("report"), pk=pk)
-    services.check_read(request.user, _milestone(evidence.report.milestone_id))
+    _check_read_or_404(request.user, _milestone(evidence.report.milestone_id))
     return serve_file(evidence)
+
+
+def _check_read_or_404(user, milestone: Milestone) -> None:
+    """A report or file the user may not read is, for him, one that does not exist: 404,
+    so that ids do not tell which reports exist (403 would)."""
+    if not services.may_read_report(user, milestone):
+        raise Http404(_("没有找到该报告。"))
 
 
 def serve_file(stored) -> FileResponse:

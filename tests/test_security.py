@@ -735,3 +735,53 @@ def test_the_service_refuses_two_megabytes_of_text_whoever_calls_it(staff):
         )
     assert "done_text" in refused.value.message_dict
     assert not ProgressReport.objects.exists()
+
+
+# 10. Cooperating units read the structure of unpublished plans; 403 told which ids exist.
+
+
+@pytest.fixture
+def district_unit(plan_2014):
+    return make_user("quxian", roles.UNIT, Department.objects.get(name="各区县(自治县)知识产权局"))
+
+
+def test_a_unit_does_not_read_an_unpublished_plan_but_reads_a_published_one(
+    client, district_unit, plan_2014
+):
+    client.force_login(district_unit)
+    url = reverse("plan-document", args=[plan_2014.pk])
+    assert client.get(url).status_code == 404
+    assert client.get(reverse("plan-latest")).status_code == 200  # "no plan" page
+    assert plan_2014.title not in client.get(reverse("plan-latest")).content.decode()
+    plan_2014.published = True
+    plan_2014.save()
+    assert client.get(url).status_code == 200
+    assert client.get(reverse("plan-latest"))["Location"] == url
+
+
+def test_the_bureaus_own_roles_read_every_plan(client, staff, plan_2014):
+    client.force_login(staff)
+    assert client.get(reverse("plan-document", args=[plan_2014.pk])).status_code == 200
+
+
+def test_a_report_another_office_may_not_read_is_not_found_like_a_missing_one(
+    client, staff, other_staff, media
+):
+    from tasks.models import ProgressReport
+
+    client.force_login(staff)
+    client.post(
+        workspace.edit_url(workspace.milestone(8, 1), 1),
+        workspace.report_form(evidence=[workspace.pdf()]),
+    )
+    report, evidence = ProgressReport.objects.get(), Evidence.objects.get()
+    client.force_login(other_staff)
+    for url in (
+        reverse("report-detail", args=[report.pk]),
+        reverse("evidence-download", args=[evidence.pk]),
+    ):
+        existing = client.get(url)
+        missing = client.get(
+            url.replace(f"/{report.pk}/", "/999999/").replace(f"/{evidence.pk}/", "/999999/")
+        )
+        assert existing.status_code == missing.status_code == 404
