@@ -785,3 +785,22 @@ def test_a_report_another_office_may_not_read_is_not_found_like_a_missing_one(
             url.replace(f"/{report.pk}/", "/999999/").replace(f"/{evidence.pk}/", "/999999/")
         )
         assert existing.status_code == missing.status_code == 404
+
+
+def test_an_offline_upload_of_many_wrong_rows_lists_200_problems_and_saves_nothing(
+    client, staff, plan_2014
+):
+    from tasks.models import ProgressReport
+
+    headers = offline.headers()
+    rows = [[str(900_000 + n)] + [None] * (len(headers) - 1) for n in range(1000)]
+    client.force_login(staff)
+    response = client.post(
+        f"{reverse('offline-upload')}?plan={plan_2014.pk}&quarter=4",
+        {"file": SimpleUploadedFile("wrong.xlsx", hostile.table(headers, rows))},
+    )
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert content.count("<li>第") == 200
+    assert "另有 800 处问题未列出" in content
+    assert not ProgressReport.objects.exists()
