@@ -942,6 +942,20 @@ class SignedConfirmForm(ConfirmImportForm):
     named, read or deleted through it."""
 
     user_pk = None
+    resource_count = 1
+
+    def clean_format(self):
+        return self.clean_index("format", len(FORMATS))
+
+    def clean_resource(self):
+        return self.clean_index("resource", self.resource_count, blank=True)
+
+    def clean_index(self, name: str, count: int, blank: bool = False) -> str:
+        """A choice the preview made (a small index), or a message: never an IndexError."""
+        value = self.cleaned_data.get(name) or ""
+        if (blank and value == "") or (value.isascii() and value.isdigit() and int(value) < count):
+            return value
+        raise ValidationError(_("导入确认已失效或不属于您,请重新上传文件。"), code="choice")
 
     def clean_import_file_name(self):
         try:
@@ -999,6 +1013,7 @@ class ImportExportAdminMixin(ImportExportMixin):
     def create_confirm_form(self, request, import_form=None):
         form = super().create_confirm_form(request, import_form)
         form.user_pk = request.user.pk
+        form.resource_count = len(self.get_import_resource_classes(request))
         return form
 
     def write_to_tmp_storage(self, import_file, input_format):

@@ -804,3 +804,16 @@ def test_an_offline_upload_of_many_wrong_rows_lists_200_problems_and_saves_nothi
     assert content.count("<li>第") == 200
     assert "另有 800 处问题未列出" in content
     assert not ProgressReport.objects.exists()
+
+
+@pytest.mark.parametrize(("field", "value"), [("format", "99"), ("format", "x"), ("resource", "7")])
+def test_the_confirm_step_refuses_a_format_or_resource_the_preview_did_not_offer(
+    client, admin_user, field, value
+):
+    client.force_login(admin_user)
+    data = department_preview(client)
+    data[field] = value
+    response = confirm(client, data)
+    assert response.status_code == 200
+    assert "导入确认已失效或不属于您" in response.content.decode()
+    assert not Department.objects.filter(name="新处室").exists()
