@@ -981,3 +981,46 @@ def test_a_hostile_workbook_is_read_or_refused_with_bounded_work(
     # past the limit stops the read.
     assert counted.rows <= 60, counted
     assert counted.cells <= 250, counted
+
+
+@st.composite
+def sparse_sheets(draw):
+    """A sheet of a few cells anywhere in the grid (row up to 1,048,576, column up to XFD),
+    under a header row, with a <dimension> that may claim anything."""
+    cells = draw(
+        st.lists(
+            st.tuples(
+                st.one_of(st.integers(2, 40), st.integers(2, 1_048_576)),
+                st.one_of(st.integers(1, 6), st.integers(1, 16_384)),
+                st.one_of(st.integers(0, 100), st.text(max_size=10), st.just("=1+1")),
+            ),
+            max_size=12,
+            unique_by=lambda cell: cell[:2],
+        )
+    )
+    by_row: dict[int, dict[int, object]] = {}
+    for row, column, value in cells:
+        by_row.setdefault(row, {})[column] = value
+    rows = [(1, list(HEADERS))]
+    for row in sorted(by_row):
+        width = max(by_row[row])
+        rows.append((row, [by_row[row].get(c) for c in range(1, width + 1)]))
+    dimension = draw(st.sampled_from([None, "A1:XFD1048576", "A1:D2", "B3:A1", "ZZZ9"]))
+    return len(cells), hostile.workbook([hostile.sheet_xml(hostile.rows_xml(rows), dimension)])
+
+
+@FAST
+@given(sheet=sparse_sheets())
+def test_a_sparse_sheet_anywhere_in_the_grid_costs_only_its_cells(sheet):
+    """Work is the cells present, whatever rows, columns and dimension the sheet has."""
+    count, content = sheet
+    work = Work()
+    try:
+        workbook = reading.open_xlsx(content)
+        for _values in reading.xlsx_rows(workbook.worksheets[0], width=len(HEADERS), work=work):
+            pass
+    except SheetError as error:
+        assert_sheet_error(error)
+    assert work.cells <= count + len(HEADERS)
+    assert work.rows <= count + 1
+    read_or_refuse(content, "sparse.xlsx")
