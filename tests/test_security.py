@@ -635,6 +635,7 @@ def test_password_spraying_from_one_address_is_throttled_before_hashing(client, 
     for attempt in range(settings.LOGIN_ADDRESS_FAILURE_LIMIT):
         # Four guesses a username: under the per-username limit, so axes alone locks nothing.
         assert fail_login(client, f"user{attempt // 4}").status_code == 200
+    assert hashing  # the failures before were hashed (the count works)
     hashing.clear()
     response = client.post(reverse("login"), {"username": "zhang", "password": PASSWORD})
     assert response.status_code == 429
@@ -817,3 +818,13 @@ def test_the_confirm_step_refuses_a_format_or_resource_the_preview_did_not_offer
     assert response.status_code == 200
     assert "导入确认已失效或不属于您" in response.content.decode()
     assert not Department.objects.filter(name="新处室").exists()
+
+
+def test_a_locked_username_and_address_is_refused_before_hashing(client, staff, hashing):
+    for _attempt in range(settings.AXES_FAILURE_LIMIT):
+        fail_login(client, "zhang")
+    assert hashing  # the failures before were hashed (the count works)
+    hashing.clear()
+    response = client.post(reverse("login"), {"username": "zhang", "password": PASSWORD})
+    assert response.status_code == 429
+    assert hashing == []
