@@ -114,13 +114,17 @@ class PlanTrackerUserAdmin(UserAdmin):
 
 @admin.register(Group)
 class PlanTrackerGroupAdmin(GroupAdmin):
-    """Roles: a non-superuser admin sees each role's permissions but does not change them."""
+    """Roles (the groups are the roles, by name): a non-superuser admin sees them but does
+    not add, rename, delete or re-permission them; he gives people roles on the user form."""
 
-    def get_readonly_fields(self, request, obj=None):
-        fields = list(super().get_readonly_fields(request, obj))
-        if not request.user.is_superuser:
-            fields.append("permissions")
-        return fields
+    def has_add_permission(self, request):
+        return request.user.is_superuser and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser and super().has_delete_permission(request, obj)
 
 
 admin.site.site_header = _("推进计划跟踪 · 系统管理")

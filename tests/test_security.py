@@ -828,3 +828,14 @@ def test_a_locked_username_and_address_is_refused_before_hashing(client, staff, 
     response = client.post(reverse("login"), {"username": "zhang", "password": PASSWORD})
     assert response.status_code == 429
     assert hashing == []
+
+
+def test_an_admin_cannot_rename_or_delete_a_role(client, plain_admin):
+    client.force_login(plain_admin)
+    reviewers = Group.objects.get(name=roles.REVIEWER)
+    url = reverse("admin:auth_group_change", args=[reviewers.pk])
+    assert client.get(url).status_code == 200  # he sees it
+    assert client.post(url, {"name": roles.ADMIN + "2"}).status_code == 403
+    deleted = client.post(reverse("admin:auth_group_delete", args=[reviewers.pk]), {"post": "yes"})
+    assert deleted.status_code == 403
+    assert Group.objects.filter(name=roles.REVIEWER).exists()
