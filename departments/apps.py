@@ -14,3 +14,11 @@ class DepartmentsConfig(AppConfig):
 
         # After every app's migration: permissions are created app by app.
         post_migrate.connect(grant_admin_permissions, dispatch_uid="grant_admin_permissions")
+
+        # Every admin list, whichever app registered it (the admin's autodiscover ran
+        # before this app's ready), refuses filter values no column holds (no 500s).
+        from django.contrib import admin
+
+        from .admin import bound_every_changelist
+
+        bound_every_changelist(admin.site)

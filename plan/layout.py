@@ -20,10 +20,10 @@ from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.pagebreak import Break
 
 from departments.models import Department
-from spreadsheets.reading import SheetError, open_xlsx
-from spreadsheets.writing import FORMULA_PREFIXES, safe
+from spreadsheets.reading import SheetError, merged_ranges, numbered_rows, open_xlsx
+from spreadsheets.writing import safe, unsafe
 
-from .models import QUARTER_CHOICES, Action, Measure, Milestone, Plan, WorkArea
+from .models import PLAN_TEXT_MAX, QUARTER_CHOICES, Action, Measure, Milestone, Plan, WorkArea
 
 PLAN_HEADERS = ["工作措施", "工作目标", "具体措施", "进度安排", "执行部门", "配合单位", "责任处室"]
 PROGRESS_HEADERS = ["状态", "完成%", "完成情况"]
@@ -98,27 +98,27 @@ def export_plan(plan: Plan, approved: dict | None = None, quarter: int | None = 
     columns = len(widths)
     last_col = get_column_letter(columns)
 
-    sheet.append([plan.title])
+    sheet.append([safe(plan.title)])
     sheet.merge_cells(f"A1:{last_col}1")
     sheet["A1"].font = Font(name=FONT, size=16, bold=True)
     sheet["A1"].alignment = CENTER
     sheet.row_dimensions[1].height = 30
     issued = plan.issued_on.isoformat() if plan.issued_on else ""
-    sheet.append([f"年度:{plan.year};印发单位:{plan.issuer.name};印发日期:{issued}"])
+    sheet.append([safe(f"年度:{plan.year};印发单位:{plan.issuer.name};印发日期:{issued}")])
     sheet.merge_cells(f"A2:{last_col}2")
     sheet["A2"].font = Font(name=FONT, size=10)
     sheet["A2"].alignment = Alignment(horizontal="right")
 
     if quarter is None:
-        sheet.append(PLAN_HEADERS + extra_headers)
+        sheet.append([safe(h) for h in PLAN_HEADERS + extra_headers])
         sheet.append([None] * columns)
         for index in range(1, columns + 1):
             letter = get_column_letter(index)
             sheet.merge_cells(f"{letter}3:{letter}4")
     else:
         label = f"{QUARTER_CHOICES[quarter - 1][1]}进展(已审核)"
-        sheet.append(PLAN_HEADERS + [label, None, None])
-        sheet.append([None] * len(PLAN_HEADERS) + PROGRESS_HEADERS)
+        sheet.append([safe(h) for h in PLAN_HEADERS] + [safe(label), None, None])
+        sheet.append([None] * len(PLAN_HEADERS) + [safe(h) for h in PROGRESS_HEADERS])
         for index in range(1, len(PLAN_HEADERS) + 1):
             letter = get_column_letter(index)
             sheet.merge_cells(f"{letter}3:{letter}4")
@@ -220,8 +220,8 @@ def write_measure(
         report = approved.get((milestone.pk, quarter)) if quarter else None
         if report is not None:
             start = len(PLAN_HEADERS) + 1
-            sheet.cell(row=top + offset, column=start, value=report.get_status_display())
-            sheet.cell(row=top + offset, column=start + 1, value=report.percent)
+            sheet.cell(row=top + offset, column=start, value=safe(report.get_status_display()))
+            sheet.cell(row=top + offset, column=start + 1, value=safe(report.percent))
             sheet.cell(row=top + offset, column=start + 2, value=safe(report.done_text))
     for r in range(top, top + height):
         for c in range(1, columns + 1):
@@ -269,12 +269,7 @@ def fit_rows(sheet, top: int, height: int, widths: list[float]) -> None:
 
 def unescape(value) -> str:
     """Cell text as written, without the apostrophe our exports put before formula-like text."""
-    if value is None:
-        return ""
-    text = str(value).strip()
-    if text.startswith("'") and text[1:2] in FORMULA_PREFIXES:
-        return text[1:]
-    return text
+    return unsafe("" if value is None else str(value).strip())
 
 
 @dataclass
@@ -317,15 +312,21 @@ def limit(text: str, size: int, row: int, column: int) -> str:
 def parse_plan(data: bytes) -> ParsedPlan:
     """Reads a workbook in the plan's layout; SheetError names the row and column of the
     first cell it cannot understand."""
-    book = open_xlsx(data, read_only=False)
+    book = open_xlsx(data)  # streaming; only the 7 plan columns are kept (bounded work)
     sheet = book.worksheets[0]
-    title = unescape(sheet["A1"].value)
-    meta = META.search(unescape(sheet["A2"].value))
+    rows = dict(numbered_rows(sheet, width=len(PLAN_HEADERS), beyond="ignore"))
+    book.close()
+
+    def cell(row: int, column: int) -> str:
+        return unescape(rows.get(row, [None] * len(PLAN_HEADERS))[column - 1])
+
+    title = cell(1, 1)
+    meta = META.search(cell(2, 1))
     if not title or not meta:
         raise SheetError(
             _("不是推进计划的表格格式:第1行应为计划标题,第2行应为年度、印发单位和印发日期。")
         )
-    headers = [unescape(sheet.cell(row=3, column=c).value) for c in range(1, 8)]
+    headers = [cell(3, c) for c in range(1, 8)]
     if headers != PLAN_HEADERS:
         raise SheetError(
             _("第3行表头应为:%(expected)s;实际为:%(found)s。")
@@ -342,12 +343,11 @@ def parse_plan(data: bytes) -> ParsedPlan:
         issued_on=issued_on,
     )
     full_width = {
-        rng.min_row for rng in sheet.merged_cells.ranges if rng.min_col == 1 and rng.max_col > 7
+        rng.min_row for rng in merged_ranges(sheet) if rng.min_col == 1 and rng.max_col > 7
     }
     measure = None
-    for row in sheet.iter_rows(min_row=FIRST_DATA_ROW, max_col=7):
-        number = row[0].row
-        values = [unescape(cell.value) for cell in row]
+    for number in sorted(row for row in rows if row >= FIRST_DATA_ROW):
+        values = [unescape(value) for value in rows[number]]
         if not any(values):
             continue
         if number in full_width:
@@ -376,7 +376,7 @@ def parse_plan(data: bytes) -> ParsedPlan:
                 row=number,
                 number=int(match[1]),
                 title=limit(match[2].strip(), 300, number, 1),
-                goal=values[1],
+                goal=limit(values[1], PLAN_TEXT_MAX, number, 2),
                 executing=values[4],
                 cooperating=limit(values[5], 300, number, 6),
                 responsible=values[6],
@@ -388,7 +388,9 @@ def parse_plan(data: bytes) -> ParsedPlan:
             match = NUMBERED.match(values[2])
             if not match:
                 raise SheetError(_("具体措施应以编号开头,如“1.…”。"), row=number, column=3)
-            measure.actions.append((int(match[1]), match[2].strip()))
+            measure.actions.append(
+                (int(match[1]), limit(match[2].strip(), PLAN_TEXT_MAX, number, 3))
+            )
         if values[3]:
             match = ENTRY.match(values[3])
             if not match:
@@ -397,7 +399,9 @@ def parse_plan(data: bytes) -> ParsedPlan:
                     row=number,
                     column=4,
                 )
-            measure.milestones.append((limit(match[1], 30, number, 4), match[2].strip()))
+            measure.milestones.append(
+                (limit(match[1], 30, number, 4), limit(match[2].strip(), PLAN_TEXT_MAX, number, 4))
+            )
     if not plan.measures:
         raise SheetError(_("表格中没有工作措施。"))
     for m in plan.measures:

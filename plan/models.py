@@ -2,6 +2,7 @@ import datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -12,6 +13,15 @@ QUARTER_CHOICES = [
     (3, _("第三季度")),
     (4, _("第四季度")),
 ]
+
+# The longest text of a plan's goal, action or schedule entry (the 2014 plan's longest: 188).
+PLAN_TEXT_MAX = 2000
+
+
+def text_limit(size: int) -> dict:
+    """A TextField's bound: max_length for forms, a validator for full_clean (Django's
+    TextField checks neither by itself)."""
+    return {"max_length": size, "validators": [MaxLengthValidator(size)]}
 
 
 class PlanQuerySet(models.QuerySet):
@@ -27,6 +37,16 @@ class PlanQuerySet(models.QuerySet):
         if chosen is None and today is not None:
             chosen = self.filter(year=reporting_period(today)[0]).first()
         return chosen or self.first()
+
+    def readable_by(self, user) -> "PlanQuerySet":
+        """The plans whose whole structure `user` may read: every plan for the bureau's own
+        roles (office staff, reviewers, leaders, admins); only published ones for anyone
+        else (a cooperating unit sees the measures it cooperates on in its own workspace)."""
+        from departments import roles
+
+        if roles.roles_of(user) & {roles.STAFF, roles.REVIEWER, roles.LEADER, roles.ADMIN}:
+            return self
+        return self.filter(published=True)
 
     def menu(self):
         """(id, year, title) of each plan, newest first: what a plan selector shows
@@ -140,7 +160,7 @@ class Measure(models.Model):
     )
     number = models.PositiveSmallIntegerField(_("编号"))
     title = models.CharField(_("工作措施"), max_length=300)
-    goal = models.TextField(_("工作目标"))
+    goal = models.TextField(_("工作目标"), **text_limit(PLAN_TEXT_MAX))
     executing_department = models.ForeignKey(
         "departments.Department",
         verbose_name=_("执行部门"),
@@ -185,7 +205,7 @@ class Action(models.Model):
         Measure, verbose_name=_("工作措施"), on_delete=models.CASCADE, related_name="actions"
     )
     number = models.PositiveSmallIntegerField(_("编号"))
-    text = models.TextField(_("具体措施"))
+    text = models.TextField(_("具体措施"), **text_limit(PLAN_TEXT_MAX))
 
     class Meta:
         db_table = "tasks_action"  # created by the tasks app before the model moved here
@@ -229,7 +249,7 @@ class Milestone(models.Model):
     last_quarter = models.PositiveSmallIntegerField(
         _("截止季度"), choices=QUARTER_CHOICES, null=True, blank=True
     )
-    text = models.TextField(_("进度安排"))
+    text = models.TextField(_("进度安排"), **text_limit(PLAN_TEXT_MAX))
 
     objects = MilestoneQuerySet.as_manager()
 

@@ -25,7 +25,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def latest_plan(request: HttpRequest) -> HttpResponse:
-    plan = Plan.objects.first()
+    plan = Plan.objects.readable_by(request.user).first()
     if plan is None:
         return render(request, "plan/no_plan.html")
     return redirect("plan-document", pk=plan.pk)
@@ -33,14 +33,16 @@ def latest_plan(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def plan_document(request: HttpRequest, pk: int) -> HttpResponse:
-    plan = get_object_or_404(Plan.objects.select_related("issuer"), pk=pk)
+    # A plan the user may not read is, for him, one that does not exist (404, not 403).
+    plans = Plan.objects.readable_by(request.user)
+    plan = get_object_or_404(plans.select_related("issuer"), pk=pk)
     return render(
         request,
         "plan/document.html",
         {
             "plan": plan,
             "work_areas": plan.work_areas_for_document(),
-            "plans": Plan.objects.menu(),
+            "plans": plans.menu(),
             "may_export": roles.may_view_dashboard(request.user),
         },
     )

@@ -70,6 +70,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "plantracker.proxy.LoginThrottleMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -107,15 +108,19 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Login throttling (django-axes): after 5 failures for one username from one address,
-# that pair is locked out for an hour. Axes' backend only checks the lock; Django's
-# ModelBackend then authenticates.
+# Login throttling, before any password is hashed: django-axes locks a username and address
+# pair after 5 failures, and plantracker.proxy.LoginThrottleMiddleware an address after 30
+# failures over all usernames (password spraying; a whole office behind one NAT address
+# stays in). Both for 15 minutes: a locked-out colleague (or one locked out on purpose by
+# someone guessing his password) waits a quarter of an hour, not an hour.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = envint("PLANTRACKER_LOGIN_FAILURE_LIMIT", "5")
-AXES_COOLOFF_TIME = 1  # hours
+LOGIN_ADDRESS_FAILURE_LIMIT = envint("PLANTRACKER_LOGIN_ADDRESS_FAILURE_LIMIT", "30")
+LOGIN_COOLOFF_MINUTES = envint("PLANTRACKER_LOGIN_COOLOFF_MINUTES", "15")
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=LOGIN_COOLOFF_MINUTES)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
@@ -188,6 +193,9 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 IMPORT_MAX_BYTES = envint("PLANTRACKER_IMPORT_MAX_BYTES", str(20 * 1024 * 1024))
+# The most data rows, and cells in all, an uploaded table may have (spreadsheets.reading).
+IMPORT_MAX_ROWS = envint("PLANTRACKER_IMPORT_MAX_ROWS", "50000")
+IMPORT_MAX_CELLS = envint("PLANTRACKER_IMPORT_MAX_CELLS", "1000000")
 
 # Security. With DJANGO_DEBUG off, `manage.py check --deploy` is clean: HTTPS only, secure
 # and HttpOnly cookies, HSTS. Behind nginx, DJANGO_BEHIND_PROXY=true trusts its
@@ -204,6 +212,8 @@ SECURE_HSTS_SECONDS = envint("DJANGO_HSTS_SECONDS", "0" if DEBUG else "31536000"
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 BEHIND_PROXY = envbool("DJANGO_BEHIND_PROXY", "false")
+# The proxies whose X-Real-IP / X-Forwarded-For are believed (addresses or networks): nginx.
+TRUSTED_PROXIES = envlist("DJANGO_TRUSTED_PROXIES", "127.0.0.1,::1")
 if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = envlist("DJANGO_CSRF_TRUSTED_ORIGINS", "")

@@ -22,6 +22,7 @@ language, so that a file exported by one admin can be imported by another."""
 import csv
 import io
 import operator
+import os
 from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 
@@ -29,6 +30,7 @@ import tablib
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.core import signing
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import connections, models
 from django.db.models.fields import NOT_PROVIDED
@@ -40,7 +42,7 @@ from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 from import_export.admin import ImportExportMixin
 from import_export.formats import base_formats
-from import_export.forms import ExportForm, ImportForm
+from import_export.forms import ConfirmImportForm, ExportForm, ImportForm
 from import_export.instance_loaders import BaseInstanceLoader
 from import_export.results import RowResult
 from openpyxl import Workbook
@@ -50,7 +52,7 @@ from openpyxl.utils import get_column_letter
 
 from . import reading as spreadsheets
 from .reading import SheetError, clean_header, is_blank
-from .writing import FORMULA_PREFIXES, HEADER_FILL, safe
+from .writing import HEADER_FILL, safe, unsafe
 
 FILE_LANGUAGE = "zh-hans"  # headers and labels in files, whatever the interface language
 LIST_SEPARATORS = ("、", ",", ",", ";", ";", "\n")
@@ -113,14 +115,10 @@ class XLSX(base_formats.XLSX):
     def create_dataset(self, in_stream):
         workbook = spreadsheets.open_xlsx(bytes(in_stream))
         try:
-            if len(workbook.sheetnames) != 1:
-                raise SheetError(
-                    _("文件应只有一个工作表,实际有%(count)s个:%(names)s。请删除多余的工作表。")
-                    % {"count": len(workbook.sheetnames), "names": "、".join(workbook.sheetnames)}
-                )
+            sheet = spreadsheets.only_sheet(workbook)
             if workbook.has_merged_cells:
                 raise SheetError(_("表格中有合并单元格,请取消合并后再上传。"))
-            return dataset_from_rows(spreadsheets.xlsx_rows(workbook.worksheets[0]))
+            return dataset_from_rows(spreadsheets.xlsx_rows(sheet))
         except SheetError:
             raise
         except Exception:  # noqa: BLE001 - a sheet that breaks while reading is the file's fault
@@ -194,10 +192,7 @@ def text_of(value) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = str(value)
-    if text[:1] == "'" and text[1:2] in (*FORMULA_PREFIXES, "\t", "\r"):
-        text = text[1:]
-    return text.strip()
+    return unsafe(value).strip()
 
 
 def shown(value) -> str:
@@ -941,6 +936,46 @@ class UploadForm(ImportForm):
         return upload
 
 
+class SignedConfirmForm(ConfirmImportForm):
+    """The confirm step's form: the temporary file's name comes back signed for the user
+    who uploaded it (and for an hour), so no other file of the server's temp folder can be
+    named, read or deleted through it."""
+
+    user_pk = None
+    resource_count = 1
+
+    def clean_format(self):
+        return self.clean_index("format", len(FORMATS))
+
+    def clean_resource(self):
+        return self.clean_index("resource", self.resource_count, blank=True)
+
+    def clean_index(self, name: str, count: int, blank: bool = False) -> str:
+        """A choice the preview made (a small index), or a message: never an IndexError."""
+        value = self.cleaned_data.get(name) or ""
+        if (blank and value == "") or (value.isascii() and value.isdigit() and int(value) < count):
+            return value
+        raise ValidationError(_("导入确认已失效或不属于您,请重新上传文件。"), code="choice")
+
+    def clean_import_file_name(self):
+        try:
+            name = signing.TimestampSigner(salt=confirm_salt(self.user_pk)).unsign(
+                self.cleaned_data["import_file_name"], max_age=CONFIRM_MAX_AGE
+            )
+        except signing.BadSignature:
+            raise ValidationError(
+                _("导入确认已失效或不属于您,请重新上传文件。"), code="signature"
+            ) from None
+        return os.path.basename(name)
+
+
+CONFIRM_MAX_AGE = 3600  # seconds between the preview and the confirmation
+
+
+def confirm_salt(user_pk) -> str:
+    return f"plantracker.import-confirm.{user_pk}"
+
+
 class ImportExportAdminMixin(ImportExportMixin):
     """Import (preview, then confirm) and export of xlsx and CSV, for admins only."""
 
@@ -965,6 +1000,21 @@ class ImportExportAdminMixin(ImportExportMixin):
 
     def has_export_permission(self, request):
         return self.may_import_export(request.user)
+
+    confirm_form_class = SignedConfirmForm
+
+    def get_confirm_form_initial(self, request, import_form):
+        initial = super().get_confirm_form_initial(request, import_form)
+        if initial.get("import_file_name"):
+            signer = signing.TimestampSigner(salt=confirm_salt(request.user.pk))
+            initial["import_file_name"] = signer.sign(os.path.basename(initial["import_file_name"]))
+        return initial
+
+    def create_confirm_form(self, request, import_form=None):
+        form = super().create_confirm_form(request, import_form)
+        form.user_pk = request.user.pk
+        form.resource_count = len(self.get_import_resource_classes(request))
+        return form
 
     def write_to_tmp_storage(self, import_file, input_format):
         tmp_storage = self.get_tmp_storage_class()(

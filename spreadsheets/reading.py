@@ -2,13 +2,21 @@
 
 Every check names the problem in Chinese (with row and column where there is one) by
 raising SheetError; callers write nothing when it is raised. Used by the plan import, the
-offline progress templates and the admin imports."""
+offline progress templates and the admin imports.
+
+The work is bounded by what the file really holds and what its format needs, never by what
+it declares: the zip directory is checked before anything is unpacked (size of the whole,
+of the shared strings and styles, ratio to the file's size, number of parts and sheets);
+sheets are read streaming (openpyxl read-only), row by row as the XML holds them, never
+padded to the `<dimension>` a sheet claims; only the columns a format needs are kept; and
+reading stops with a message after the most rows and cells a file may have. `Work` counts
+the rows and cells parsed, so tests can assert on the work done."""
 
 import csv
 import io
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -16,14 +24,32 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._reader import WorkSheetParser
+from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_SIGNATURE = b"PK\x03\x04"
 ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
-MAX_UNZIPPED_RATIO = 100  # xlsx compresses text well, but not a hundredfold
-MERGE_CELL = re.compile(rb"<(?:\w+:)?mergeCell ")
+# What an upload may unpack to. Real workbooks unpack to 5–20 times their size (50,000
+# rows of reports: 1.5 MB → 24 MB); the bounds keep the peak memory of a read under 250 MB
+# (tests/test_security.py measures it).
+MAX_UNZIPPED_RATIO = 40
+MAX_UNZIPPED_FLOOR = 1024 * 1024  # a tiny file may compress unusually well
+MAX_UNZIPPED_BYTES = 64 * 1024 * 1024
+MAX_SHARED_STRINGS_BYTES = 16 * 1024 * 1024  # kept in memory whole by every reader
+MAX_STYLES_BYTES = 8 * 1024 * 1024
+MAX_PARTS = 500
+MAX_SHEETS = 50
+MAX_MERGED_RANGES = 20_000
+MAX_COLUMNS = 64  # the widest table a format here has is far narrower
+BLANK_ROWS_PAST_LIMIT = 1_000  # empty rows a tool may leave past the last allowed row
+MERGE_CELL = re.compile(
+    rb"<(?:\w+:)?mergeCell\b[^>]*?\bref=\"([A-Z]{1,3}\d{1,7}(?::[A-Z]{1,3}\d{1,7})?)\""
+)
+WORKSHEET_PART = re.compile(r"^xl/worksheets/[^/]+\.xml$")
 FORMULAS = (ArrayFormula, DataTableFormula)  # the values openpyxl gives other formula cells
+CHUNK = 1024 * 1024
 
 
 class SheetError(Exception):
@@ -44,11 +70,28 @@ class SheetError(Exception):
 
 
 @dataclass
+class Work:
+    """What a read really parsed: rows and cells present in the sheet's XML."""
+
+    rows: int = 0
+    cells: int = 0
+
+
+@dataclass
 class Table:
     """The rows of an uploaded table, each with its row number in the file."""
 
     headers: list[str]
     rows: list[tuple[int, list]]
+    work: Work | None = None
+
+
+def max_rows() -> int:
+    return settings.IMPORT_MAX_ROWS
+
+
+def max_cells() -> int:
+    return settings.IMPORT_MAX_CELLS
 
 
 def check_size(data: bytes, max_bytes: int | None = None) -> None:
@@ -62,10 +105,73 @@ def check_size(data: bytes, max_bytes: int | None = None) -> None:
         raise SheetError(_("文件是空的。"))
 
 
-def open_xlsx(data: bytes, *, read_only: bool = True, max_bytes: int | None = None):
-    """An openpyxl workbook from uploaded bytes, after the checks a careful clerk would make:
-    size, old .xls, password protection, not a zip, a zip that unpacks to far more than its
-    size."""
+def refuse_bomb(size: int) -> SheetError:
+    return SheetError(
+        _("文件解压后达%(size)s,远超文件本身大小,可能是恶意文件,已拒绝。")
+        % {"size": filesizeformat(size)}
+    )
+
+
+def check_archive(archive: zipfile.ZipFile, compressed: int) -> None:
+    """Refuses, from the zip directory alone (nothing unpacked yet), a workbook that would
+    unpack to more than a reader may hold. Python's zipfile stops a part at the size the
+    directory declares (and fails its checksum), so a lying directory gains nothing."""
+    parts = archive.infolist()
+    if len(parts) > MAX_PARTS:
+        raise SheetError(
+            _("文件包含%(count)s个内部部件,超过%(limit)s个的上限,可能是恶意文件,已拒绝。")
+            % {"count": len(parts), "limit": MAX_PARTS}
+        )
+    unzipped = sum(info.file_size for info in parts)
+    if unzipped > MAX_UNZIPPED_BYTES:
+        raise SheetError(
+            _("文件解压后达%(size)s,超过%(limit)s的上限,请分成几个文件上传。")
+            % {"size": filesizeformat(unzipped), "limit": filesizeformat(MAX_UNZIPPED_BYTES)}
+        )
+    if unzipped > max(compressed * MAX_UNZIPPED_RATIO, MAX_UNZIPPED_FLOOR):
+        raise refuse_bomb(unzipped)
+    for info in parts:
+        name = info.filename.lower()
+        if name.endswith("sharedstrings.xml") and info.file_size > MAX_SHARED_STRINGS_BYTES:
+            raise SheetError(
+                _("文件中的文字内容解压后达%(size)s,超过%(limit)s的上限。")
+                % {
+                    "size": filesizeformat(info.file_size),
+                    "limit": filesizeformat(MAX_SHARED_STRINGS_BYTES),
+                }
+            )
+        if name.endswith("styles.xml") and info.file_size > MAX_STYLES_BYTES:
+            raise refuse_bomb(info.file_size)
+    sheets = [info for info in parts if WORKSHEET_PART.match(info.filename)]
+    if len(sheets) > MAX_SHEETS:
+        raise SheetError(
+            _("文件有%(count)s个工作表,超过%(limit)s个的上限。")
+            % {"count": len(sheets), "limit": MAX_SHEETS}
+        )
+
+
+def merged_refs(archive: zipfile.ZipFile, name: str) -> list[str]:
+    """The merged ranges a sheet's XML names, read in chunks (never the whole part)."""
+    found: list[str] = []
+    tail = b""
+    with archive.open(name) as part:
+        while chunk := part.read(CHUNK):
+            text = tail + chunk
+            cut = max(0, len(text) - 200)  # a tag cut in two is searched again with the next
+            for match in MERGE_CELL.finditer(text, 0, cut):
+                found.append(match[1].decode())
+            tail = text[cut:]
+            if len(found) > MAX_MERGED_RANGES:
+                raise SheetError(_("表格中的合并单元格过多,请取消合并后再上传。"))
+        found.extend(match[1].decode() for match in MERGE_CELL.finditer(tail))
+    return found
+
+
+def open_xlsx(data: bytes, *, max_bytes: int | None = None):
+    """A read-only (streaming) openpyxl workbook from uploaded bytes, after the checks a
+    careful clerk would make: size, old .xls, password protection, not a zip, a zip that
+    unpacks to far more than its size. `workbook.merged` maps each sheet's XML part to the
+    merged ranges it names (read from the XML: a read-only sheet does not keep them)."""
     check_size(data, max_bytes)
     if data.startswith(OLE_SIGNATURE):
         if ENCRYPTED_STREAM in data:
@@ -75,24 +181,37 @@ def open_xlsx(data: bytes, *, read_only: bool = True, max_bytes: int | None = No
         raise SheetError(_("文件不是xlsx格式的Excel文件,请上传.xlsx文件。"))
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unzipped = sum(info.file_size for info in archive.infolist())
-            if unzipped > max(len(data) * MAX_UNZIPPED_RATIO, 1024 * 1024):
-                raise SheetError(
-                    _("文件解压后达%(size)s,远超文件本身大小,可能是恶意文件,已拒绝。")
-                    % {"size": filesizeformat(unzipped)}
-                )
-            merged = any(
-                MERGE_CELL.search(archive.read(name))
+            check_archive(archive, len(data))
+            merged = {
+                name: merged_refs(archive, name)
                 for name in archive.namelist()
-                if name.startswith("xl/worksheets/") and name.endswith(".xml")
-            )
-        workbook = load_workbook(io.BytesIO(data), read_only=read_only, data_only=False)
+                if WORKSHEET_PART.match(name)
+            }
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except SheetError:
         raise
     except Exception:  # noqa: BLE001 - any failure to read is the file's fault here
         raise SheetError(_("文件已损坏或不是有效的xlsx文件,无法读取。")) from None
-    workbook.has_merged_cells = merged
+    workbook.merged = merged
+    workbook.has_merged_cells = any(merged.values())
     return workbook
+
+
+def merged_ranges(sheet) -> list[CellRange]:
+    """The merged ranges of a sheet of a workbook from open_xlsx."""
+    # The read-only sheet's XML part: openpyxl 3.1 keeps it in _worksheet_path.
+    refs = sheet.parent.merged.get(sheet._worksheet_path.lstrip("/"), [])
+    return [CellRange(ref) for ref in refs]
+
+
+def only_sheet(workbook):
+    """The one sheet of a workbook that must have exactly one."""
+    if len(workbook.sheetnames) != 1:
+        raise SheetError(
+            _("文件应只有一个工作表,实际有%(count)s个:%(names)s。请删除多余的工作表。")
+            % {"count": len(workbook.sheetnames), "names": "、".join(workbook.sheetnames)}
+        )
+    return workbook.worksheets[0]
 
 
 def read_table(
@@ -104,28 +223,28 @@ def read_table(
 ) -> Table:
     """The rows under a header row that must be exactly `expected`, from an xlsx file with
     one sheet (or a CSV file, in UTF-8 or GBK). Refuses formula cells, merged cells, and
-    blank rows between data rows; trailing blank rows are ignored."""
+    blank rows between data rows; trailing blank rows are ignored, and so are columns past
+    the expected ones."""
+    work = Work()
     if filename.lower().endswith(".csv"):
-        raw_rows = read_csv_rows(data, max_bytes)
+        raw_rows = iter(read_csv_rows(data, max_bytes))
     else:
         workbook = open_xlsx(data, max_bytes=max_bytes)
-        if len(workbook.sheetnames) != 1:
-            raise SheetError(
-                _("文件应只有一个工作表,实际有%(count)s个:%(names)s。请删除多余的工作表。")
-                % {"count": len(workbook.sheetnames), "names": "、".join(workbook.sheetnames)}
-            )
+        sheet = only_sheet(workbook)
         if workbook.has_merged_cells:
             raise SheetError(_("表格中有合并单元格,请取消合并后再上传。"))
-        raw_rows = xlsx_rows(workbook.worksheets[0])
+        raw_rows = xlsx_rows(sheet, width=len(expected), beyond="ignore", work=work)
     rows = iter(raw_rows)
     header_row = next(rows, None)
     headers = [clean_header(value) for value in (header_row or [])]
     while headers and headers[-1] == "":
         headers.pop()
     check_headers(headers, expected)
-    table = Table(headers=headers, rows=[])
+    table = Table(headers=headers, rows=[], work=work)
     blank = None
     for number, values in enumerate(rows, start=2):
+        if number > max_rows() + 1:
+            raise too_many_rows()
         values = list(values[: len(expected)]) + [None] * (len(expected) - len(values))
         if all(is_blank(value) for value in values):
             blank = blank or number
@@ -138,28 +257,92 @@ def read_table(
     return table
 
 
-def xlsx_rows(sheet):
-    """The sheet's rows of values, read lazily: a worksheet whose XML breaks half way is a
-    SheetError too, not a crash. A formula cell is refused, naming its row and column (rows
-    come one per sheet row from row 1, each value at its column)."""
-    rows = sheet.iter_rows(values_only=True)  # no cell objects: a tenth of a large read
-    number = 0
-    while True:
-        try:
-            row = next(rows)
-        except StopIteration:
-            return
-        except Exception:  # noqa: BLE001 - any failure to parse is the file's fault
-            raise SheetError(_("文件已损坏或不是有效的xlsx文件,无法读取。")) from None
-        number += 1
-        for column, value in enumerate(row, start=1):
-            if (isinstance(value, str) and value[:1] == "=") or isinstance(value, FORMULAS):
-                raise SheetError(
-                    _("单元格是公式,请复制后“选择性粘贴为数值”再上传。"),
-                    row=number,
-                    column=column,
-                )
-        yield list(row)
+def too_many_rows() -> SheetError:
+    return SheetError(
+        _("表格超过%(limit)s行的上限,请分成几个文件上传。") % {"limit": max_rows() + 1}
+    )
+
+
+def too_many_cells() -> SheetError:
+    return SheetError(
+        _("表格中的单元格超过%(limit)s个的上限,请删除多余的内容或分成几个文件上传。")
+        % {"limit": max_cells()}
+    )
+
+
+def numbered_rows(sheet, *, width: int, beyond: str = "refuse", work: Work | None = None):
+    """(row number, values of columns 1..width) for each row the sheet's XML holds, in
+    the order it holds them; blank rows and the sheet's declared <dimension> are never
+    made up. A formula cell is refused naming its row and column, anywhere in the sheet; a
+    value past `width` is refused (beyond="refuse") or dropped ("ignore"); a value in a row
+    past the most rows a file may have, or more cells than a file may have, is refused."""
+    work = work if work is not None else Work()
+    workbook = sheet.parent
+    limit_rows, limit_cells = max_rows() + 1, max_cells()  # + 1: the header row
+    source = sheet._get_source()  # openpyxl 3.1's read-only sheet: its XML part, streamed
+    try:
+        parser = WorkSheetParser(
+            source,
+            sheet._shared_strings,
+            data_only=False,
+            epoch=workbook.epoch,
+            date_formats=workbook._date_formats,
+            timedelta_formats=workbook._timedelta_formats,
+        )
+        rows = parser.parse()
+        while True:
+            try:
+                number, cells = next(rows)
+            except StopIteration:
+                return
+            except SheetError:
+                raise
+            except Exception:  # noqa: BLE001 - any failure to parse is the file's fault
+                raise SheetError(_("文件已损坏或不是有效的xlsx文件,无法读取。")) from None
+            work.rows += 1
+            work.cells += len(cells)
+            if work.cells > limit_cells:
+                raise too_many_cells()
+            values = [None] * width
+            for cell in cells:
+                column, value = cell["column"], cell["value"]
+                if (isinstance(value, str) and value[:1] == "=") or isinstance(value, FORMULAS):
+                    raise SheetError(
+                        _("单元格是公式,请复制后“选择性粘贴为数值”再上传。"),
+                        row=number,
+                        column=column,
+                    )
+                if column <= width:
+                    values[column - 1] = value
+                elif beyond == "refuse" and not is_blank(value):
+                    raise SheetError(
+                        _("这一列没有表头,请删除其中的内容或补上表头。"), row=number, column=column
+                    )
+            if number > limit_rows:
+                if any(not is_blank(value) for value in values):
+                    raise too_many_rows()
+                if work.rows > limit_rows + BLANK_ROWS_PAST_LIMIT:
+                    raise too_many_rows()
+                continue
+            yield number, values
+    finally:
+        source.close()
+
+
+def xlsx_rows(
+    sheet, *, width: int = MAX_COLUMNS, beyond: str = "refuse", work: Work | None = None
+) -> Iterator[list]:
+    """The sheet's rows of values from row 1, each `width` long: the rows numbered_rows
+    finds, with the rows between them (which the XML leaves out) as blank rows, so row n of
+    the file is the n-th row yielded. Never more rows than a file may have."""
+    expected = 1
+    for number, values in numbered_rows(sheet, width=width, beyond=beyond, work=work):
+        if number < expected:  # rows out of order: the file was not written by a spreadsheet
+            raise SheetError(_("文件已损坏或不是有效的xlsx文件,无法读取。"))
+        for _gap in range(expected, number):
+            yield [None] * width
+        expected = number + 1
+        yield values
 
 
 def read_csv_rows(data: bytes, max_bytes: int | None = None) -> list[list]:
@@ -174,15 +357,21 @@ def read_csv_rows(data: bytes, max_bytes: int | None = None) -> list[list]:
         raise SheetError(_("无法识别文件编码,请另存为UTF-8编码的CSV文件。"))
     if "\x00" in text:
         raise SheetError(_("文件不是文本格式的CSV文件。"))
+    rows = []
     try:
-        return [
-            [value if value != "" else None for value in row]
-            for row in csv.reader(io.StringIO(text, newline=""))
-        ]
+        for row in csv.reader(io.StringIO(text, newline="")):
+            if len(rows) > max_rows() or len(row) > MAX_COLUMNS:
+                raise too_many_rows() if len(rows) > max_rows() else too_wide()
+            rows.append([value if value != "" else None for value in row])
     except csv.Error as error:
         raise SheetError(
             _("CSV文件格式有误(%(error)s),请用Excel另存为CSV后再上传。") % {"error": error}
         ) from None
+    return rows
+
+
+def too_wide() -> SheetError:
+    return SheetError(_("表格超过%(limit)s列的上限。") % {"limit": MAX_COLUMNS})
 
 
 def clean_header(value) -> str:

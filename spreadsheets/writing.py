@@ -10,7 +10,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-FORMULA_PREFIXES = ("=", "+", "-", "@")
+# Text a spreadsheet may run as a formula starts with one of these: the ASCII signs, their
+# full-width forms (an IME types them; some spreadsheet programs take them as formulas), or
+# a tab or carriage return before one.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "＝", "＋", "－", "＠", "\t", "\r")
 # Characters an xlsx file cannot hold: control characters (Word's line break \x0b becomes a
 # newline first) and the non-characters U+FFFE, U+FFFF.
 ILLEGAL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -20,15 +23,26 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def safe(value):
     """A cell value a spreadsheet will not run as a formula: text that starts with = + - @
-    (or a tab or carriage return) gets a leading apostrophe. Numbers and dates stay as they
-    are; anything else (lazy translations, model objects) becomes text, without the
-    characters a spreadsheet cannot hold."""
+    (ASCII or full-width, or a tab or carriage return) gets a leading apostrophe. Numbers
+    and dates stay as they are; anything else (lazy translations, model objects) becomes
+    text, without the characters a spreadsheet cannot hold."""
     if value is None or isinstance(value, int | float | datetime.date):
         return value
     value = ILLEGAL_CHARACTERS.sub("", str(value).replace("\x0b", "\n"))
-    if value.startswith((*FORMULA_PREFIXES, "\t", "\r")):
+    if value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
+
+
+def unsafe(value) -> str:
+    """The inverse of `safe`, for every importer: cell text as written, without the
+    apostrophe an export put before formula-like text (None is "")."""
+    if value is None:
+        return ""
+    text = str(value)
+    if text[:1] == "'" and text[1:2] and text[1:].startswith(FORMULA_PREFIXES):
+        return text[1:]
+    return text
 
 
 def add_table(

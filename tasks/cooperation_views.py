@@ -13,7 +13,7 @@ from plantracker import clock
 from . import editing, permissions, services
 from .forms import ContributionForm
 from .models import Contribution
-from .views import _plan_and_quarter, newer_summary
+from .views import _plan_and_quarter, newer_summary, serve_file
 
 
 @require_GET
@@ -91,5 +91,4 @@ def _stale_message(newer: Contribution) -> str:
 
 @require_GET
 def contribution_file(request: HttpRequest, pk: int) -> FileResponse:
-    stored = permissions.contribution_file_for_read(request.user, pk)
-    return FileResponse(stored.file.open("rb"), as_attachment=True, filename=stored.name)
+    return serve_file(permissions.contribution_file_for_read(request.user, pk))

@@ -5,19 +5,10 @@ from django.conf import settings
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
-from .models import ProgressReport
+from .models import COMMENT_MAX, DONE_TEXT_MAX, EVIDENCE_TYPES, ProgressReport
 
 # Allowed evidence types: extension → the first bytes such a file starts with.
-EVIDENCE_SIGNATURES = {
-    ".pdf": (b"%PDF-",),
-    ".doc": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",),
-    ".xls": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",),
-    ".docx": (b"PK\x03\x04",),
-    ".xlsx": (b"PK\x03\x04",),
-    ".jpg": (b"\xff\xd8\xff",),
-    ".jpeg": (b"\xff\xd8\xff",),
-    ".png": (b"\x89PNG\r\n\x1a\n",),
-}
+EVIDENCE_SIGNATURES = {suffix: signatures for suffix, (_type, signatures) in EVIDENCE_TYPES.items()}
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -89,10 +80,16 @@ class ReportForm(forms.Form):
         widget=forms.NumberInput(attrs={"min": 0, "max": 100, "step": 1}),
     )
     done_text = forms.CharField(
-        label=_("完成情况"), required=False, widget=forms.Textarea(attrs={"rows": 5})
+        label=_("完成情况"),
+        required=False,
+        max_length=DONE_TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 5}),
     )
     problems_text = forms.CharField(
-        label=_("存在问题及下一步"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+        label=_("存在问题及下一步"),
+        required=False,
+        max_length=DONE_TEXT_MAX,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
     evidence = EvidenceField(
         label=_("佐证材料"),
@@ -110,7 +107,10 @@ class VersionForm(forms.Form):
 class ReviewForm(forms.Form):
     version = version_field()
     comment = forms.CharField(
-        label=_("审核意见"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("审核意见"),
+        required=False,
+        max_length=COMMENT_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
@@ -126,10 +126,12 @@ class ContributionForm(forms.Form):
     version = version_field()
     text = forms.CharField(
         label=_("工作情况"),
+        max_length=DONE_TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 6}),
         error_messages={"required": _("请填写工作情况。")},
     )
     figures = forms.CharField(
+        max_length=COMMENT_MAX,
         label=_("相关数据"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),

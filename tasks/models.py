@@ -1,3 +1,4 @@
+import re
 import uuid
 from pathlib import Path
 
@@ -7,7 +8,12 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from plan.models import QUARTER_CHOICES, Milestone
+from plan.models import QUARTER_CHOICES, Milestone, text_limit
+
+# The longest texts a report, a review or a contribution may hold (each save is also kept in
+# the history, so without a bound one person could fill the disk).
+DONE_TEXT_MAX = 5000
+COMMENT_MAX = 2000
 
 
 class ProgressReportQuerySet(models.QuerySet):
@@ -60,9 +66,9 @@ class ProgressReport(models.Model):
         validators=[MinValueValidator(0), MaxValueValidator(100)],
         help_text=_("0–100"),
     )
-    done_text = models.TextField(_("完成情况"), blank=True)
-    problems_text = models.TextField(_("存在问题及下一步"), blank=True)
-    review_comment = models.TextField(_("审核意见"), blank=True)
+    done_text = models.TextField(_("完成情况"), blank=True, **text_limit(DONE_TEXT_MAX))
+    problems_text = models.TextField(_("存在问题及下一步"), blank=True, **text_limit(DONE_TEXT_MAX))
+    review_comment = models.TextField(_("审核意见"), blank=True, **text_limit(COMMENT_MAX))
     version = models.PositiveIntegerField(_("版本"), default=1)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -143,9 +149,9 @@ class ReportVersion(models.Model):
     state = models.CharField(_("审核状态"), max_length=10, choices=ProgressReport.State.choices)
     status = models.CharField(_("进展状态"), max_length=12, choices=ProgressReport.Status.choices)
     percent = models.PositiveSmallIntegerField(_("完成百分比"))
-    done_text = models.TextField(_("完成情况"), blank=True)
-    problems_text = models.TextField(_("存在问题及下一步"), blank=True)
-    comment = models.TextField(_("审核意见"), blank=True)
+    done_text = models.TextField(_("完成情况"), blank=True, **text_limit(DONE_TEXT_MAX))
+    problems_text = models.TextField(_("存在问题及下一步"), blank=True, **text_limit(DONE_TEXT_MAX))
+    comment = models.TextField(_("审核意见"), blank=True, **text_limit(COMMENT_MAX))
     channel = models.CharField(
         _("渠道"), max_length=10, choices=Channel.choices, default=Channel.WEB
     )
@@ -176,6 +182,29 @@ class ReportVersion(models.Model):
         ]
 
 
+# Allowed evidence types: extension → (content type served, first bytes such a file starts
+# with). tasks.forms checks uploads against it; StoredFile re-checks the name it serves.
+EVIDENCE_TYPES = {
+    ".pdf": ("application/pdf", (b"%PDF-",)),
+    ".doc": ("application/msword", (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)),
+    ".xls": ("application/vnd.ms-excel", (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)),
+    ".docx": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        (b"PK\x03\x04",),
+    ),
+    ".xlsx": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        (b"PK\x03\x04",),
+    ),
+    ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+}
+STORED_NAME_LENGTH = 200
+
+UNSAFE_NAME_CHARACTERS = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+
+
 def evidence_path(instance: "StoredFile", filename: str) -> str:
     suffix = Path(filename).suffix.lower()
     return f"evidence/{instance.milestone_id}/{uuid.uuid4().hex}{suffix}"
@@ -201,6 +230,29 @@ class StoredFile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @staticmethod
+    def stored_name(name: str) -> str:
+        """The name to keep for an upload: the name checked, shortened by its stem, never by
+        its extension (the extension is what the upload's type was checked by)."""
+        name = UNSAFE_NAME_CHARACTERS.sub("_", name).strip() or "file"
+        suffix = Path(name).suffix
+        if len(suffix) >= STORED_NAME_LENGTH // 2:
+            suffix = ""
+        stem = name[: len(name) - len(suffix)] if suffix else name
+        return stem[: STORED_NAME_LENGTH - len(suffix)] + suffix
+
+    def download_name(self) -> str:
+        """The name served, checked again: an allowed extension, or the name plus ".bin"
+        (a row written before the check, or by hand, is never served as .html)."""
+        name = self.stored_name(self.name)
+        if Path(name).suffix.lower() in EVIDENCE_TYPES:
+            return name
+        return self.stored_name(name[: STORED_NAME_LENGTH - 4] + ".bin")
+
+    def content_type(self) -> str:
+        entry = EVIDENCE_TYPES.get(Path(self.download_name()).suffix.lower())
+        return entry[0] if entry else "application/octet-stream"
 
 
 class Evidence(StoredFile):
@@ -244,8 +296,8 @@ class Contribution(models.Model):
         on_delete=models.PROTECT,
         related_name="contributions",
     )
-    text = models.TextField(_("工作情况"))
-    figures = models.TextField(_("相关数据"), blank=True)
+    text = models.TextField(_("工作情况"), **text_limit(DONE_TEXT_MAX))
+    figures = models.TextField(_("相关数据"), blank=True, **text_limit(COMMENT_MAX))
     version = models.PositiveIntegerField(_("版本"), default=1)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -412,9 +412,7 @@ def check_marker(data: bytes, plan: Plan, quarter: int) -> None:
 
 def _unsafe(text: str) -> str:
     """Undoes writing.safe: a leading apostrophe before = + - @ was added on download."""
-    if text[:1] == "'" and text[1:2] and text[1] in (*xlsx.FORMULA_PREFIXES, "\t", "\r"):
-        return text[1:]
-    return text
+    return xlsx.unsafe(text)
 
 
 def _text(value) -> str:

@@ -5,6 +5,7 @@ caller loads an object and forgets the check. The rules themselves live in tasks
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
@@ -52,10 +53,17 @@ def report_for_write(user, milestone_id: int, quarter: int) -> ReportSlot:
     return ReportSlot(found, quarter, report)
 
 
+def _readable_or_404(user, found: Milestone) -> None:
+    """A report or file the user may not read is, for them, one that does not exist: 404,
+    so that ids do not tell which reports exist (403 would)."""
+    if not services.may_read_report(user, found):
+        raise Http404(_("没有找到该报告。"))
+
+
 def report_for_read(user, pk: int) -> ProgressReport:
     report = get_object_or_404(ProgressReport.objects.select_related("updated_by"), pk=pk)
     report.milestone = milestone(report.milestone_id)
-    services.check_read(user, report.milestone)
+    _readable_or_404(user, report.milestone)
     return report
 
 
@@ -74,7 +82,7 @@ def report_for_withdraw(user, pk: int) -> ProgressReport:
 
 def evidence_for_read(user, pk: int) -> Evidence:
     evidence = get_object_or_404(Evidence.objects.select_related("report"), pk=pk)
-    services.check_read(user, milestone(evidence.report.milestone_id))
+    _readable_or_404(user, milestone(evidence.report.milestone_id))
     return evidence
 
 
@@ -115,5 +123,5 @@ def contribution_file_for_read(user, pk: int) -> ContributionFile:
         ContributionFile.objects.select_related("contribution__milestone__measure"), pk=pk
     )
     if not services.may_read_contribution(user, stored.contribution):
-        raise PermissionDenied(_("您无权查看该文件。"))
+        raise Http404(_("没有找到该文件。"))  # 404, not 403: ids do not tell what exists
     return stored

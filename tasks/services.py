@@ -22,7 +22,14 @@ from plan.models import Milestone, Plan
 from plantracker import clock
 
 from . import signals
-from .models import Contribution, ContributionFile, Evidence, ProgressReport, ReportVersion
+from .models import (
+    Contribution,
+    ContributionFile,
+    Evidence,
+    ProgressReport,
+    ReportVersion,
+    StoredFile,
+)
 
 State = ProgressReport.State
 
@@ -246,7 +253,7 @@ def save_report(
         Evidence.objects.create(
             report=report,
             file=upload,
-            name=upload.name[:200],
+            name=StoredFile.stored_name(upload.name),
             size=upload.size,
             uploaded_by=user,
             uploaded_at=now,
@@ -557,7 +564,7 @@ def save_contribution(
         ContributionFile.objects.create(
             contribution=contribution,
             file=upload,
-            name=upload.name[:200],
+            name=StoredFile.stored_name(upload.name),
             size=upload.size,
             uploaded_by=user,
             uploaded_at=now,

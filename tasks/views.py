@@ -307,8 +307,20 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
-    evidence = permissions.evidence_for_read(request.user, pk)
-    return FileResponse(evidence.file.open("rb"), as_attachment=True, filename=evidence.name)
+    return serve_file(permissions.evidence_for_read(request.user, pk))
+
+
+def serve_file(stored) -> FileResponse:
+    """A stored file as a download under the name checked again (StoredFile.download_name),
+    its type from that name, never sniffed by the browser."""
+    response = FileResponse(
+        stored.file.open("rb"),
+        as_attachment=True,
+        filename=stored.download_name(),
+        content_type=stored.content_type(),
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 # --- Offline progress templates (tasks.offline) -----------------------------------------

@@ -270,7 +270,8 @@ def test_a_unit_cannot_download_another_units_file(client, quxian, jidi, both_co
     district_file, base_file = district_part.files.get(), base_part.files.get()
     client.force_login(jidi)
 
-    assert client.get(reverse("contribution-file", args=[district_file.pk])).status_code == 403
+    # 404, not 403: another unit may not know the file exists
+    assert client.get(reverse("contribution-file", args=[district_file.pk])).status_code == 404
     own = client.get(reverse("contribution-file", args=[base_file.pk]))
     assert own.status_code == 200
     assert b"".join(own.streaming_content) == PDF
@@ -312,9 +313,9 @@ def test_a_unit_cannot_change_another_units_contribution(client, jidi, both_cont
     ("persona", "status"),
     [
         ("quxian", 200),  # the unit itself
-        ("jidi", 403),  # another cooperating unit of the same measure
+        ("jidi", 404),  # another cooperating unit of the same measure: may not know it exists
         ("planning_staff", 200),  # the responsible office (规划发展处)
-        ("staff", 403),  # another office (专利管理处)
+        ("staff", 404),  # another office (专利管理处)
         ("reviewer", 200),
         ("leader", 200),
         ("admin_user", 200),
@@ -390,8 +391,8 @@ def test_a_unit_cannot_read_the_offices_report_or_its_evidence(client, quxian, o
     detail = client.get(reverse("report-detail", args=[office_report.pk]))
     evidence = client.get(reverse("evidence-download", args=[office_report.evidence.get().pk]))
 
-    assert detail.status_code == 403
-    assert evidence.status_code == 403
+    assert detail.status_code == 404  # not 403: the unit may not know the report exists
+    assert evidence.status_code == 404
     assert "处室内部完成情况" not in detail.content.decode()
 
 
@@ -494,7 +495,7 @@ def test_another_office_sees_no_contribution(client, other_staff, contributed):
     file = contributed.files.get()
 
     assert client.get(reverse("report-edit", args=[contributed.milestone_id, 4])).status_code == 403
-    assert client.get(reverse("contribution-file", args=[file.pk])).status_code == 403
+    assert client.get(reverse("contribution-file", args=[file.pk])).status_code == 404
 
 
 def test_an_offices_form_shows_only_that_quarters_contributions(client, staff, quxian):

@@ -13,6 +13,7 @@ same data. The inputs that once crashed (found by these properties) have their o
 the end."""
 
 import csv
+import functools
 import io
 import operator
 import re
@@ -30,15 +31,18 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.worksheet import _read_only as openpyxl_read_only
+from openpyxl.worksheet._reader import WorkSheetParser
 
 from departments.models import Department
 from plan.layout import PLAN_HEADERS, import_plan
 from plan.models import Action, Measure, Milestone, Plan, WorkArea
-from spreadsheets.reading import OLE_SIGNATURE, ZIP_SIGNATURE, SheetError, read_table
+from spreadsheets import reading
+from spreadsheets.reading import OLE_SIGNATURE, ZIP_SIGNATURE, SheetError, Work, read_table
 from tasks import offline, services
-from tasks.models import Evidence, ProgressReport, ReportVersion
+from tasks.models import DONE_TEXT_MAX, Evidence, ProgressReport, ReportVersion
 
-from . import builders
+from . import builders, hostile
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -585,6 +589,7 @@ def test_filters_in_the_query_string_never_break_a_page(
 EXPORT_TEXT = (
     st.one_of(st.builds(operator.add, st.sampled_from(FORMULAS), st.text(max_size=10)), texts)
     .map(writable)
+    .map(lambda text: text[:DONE_TEXT_MAX])  # the longest a report holds (issue #13)
     .filter(lambda text: text.strip() and "\x00" not in text)
 )
 
@@ -866,3 +871,157 @@ def test_a_control_character_in_a_report_does_not_break_the_exports(
     else:
         response = client_for(leader).get(reverse(name, args=[plan_2014.pk]))
     assert response.status_code == 200
+
+
+# --- Hostile workbooks on every upload path (issue #13) -----------------------------------
+# Each is uploaded through the offline upload, the admin import and the plan import. What
+# must come out: read or refused with a Chinese message, never a 500, nothing written, and
+# bounded work: the rows and cells the sheet parser really visits are counted (no clocks).
+
+
+class CountedParser(WorkSheetParser):
+    """openpyxl's sheet parser, counting the rows and cells it yields."""
+
+    work = Work()
+
+    def parse(self):
+        for number, cells in super().parse():
+            CountedParser.work.rows += 1
+            CountedParser.work.cells += len(cells)
+            yield number, cells
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """The work every sheet parse does during a test, whoever parses."""
+    CountedParser.work = Work()
+    monkeypatch.setattr(reading, "WorkSheetParser", CountedParser)
+    monkeypatch.setattr(openpyxl_read_only, "WorkSheetParser", CountedParser)
+    return CountedParser.work
+
+
+@functools.cache
+def hostile_files(path: str) -> dict[str, bytes]:
+    """Each attack, built around a table the path would otherwise accept."""
+    if path == "offline":
+        header, rows = (
+            ["节点编号", "进展状态", "完成百分比", "完成情况"],
+            [["1", "进行中", 50, "x"]],
+        )
+    elif path == "admin":
+        header, rows = (
+            ["名称", "类别", "其他写法", "泛指", "排序"],
+            [["生成处", "处室", "", "否", 1]],
+        )
+    else:
+        header = ["生成的推进计划"]
+        rows = [["年度:2099;印发单位:生成局;印发日期:2099-01-15"], PLAN_HEADERS, []]
+    text_over_the_limit = reading.MAX_SHARED_STRINGS_BYTES // 20 + 1000
+    return {
+        "lying-dimension": hostile.lying_dimension(header, rows),
+        "cell-at-XFD1048576": hostile.far_cell(header, rows),
+        "value-in-row-1048576": hostile.far_row(header, rows),
+        "shared-strings-over-the-limit": hostile.many_strings(header, text_over_the_limit),
+        "shared-strings-50000": hostile.many_strings(header, 50_000),
+        "xml-50000-deep": hostile.deep_xml(header, 50_000),
+        "entity-bomb": hostile.entity_bomb(header),
+        "60-sheets": hostile.many_sheets(header, rows, 60),
+        "3-sheets": hostile.many_sheets(header, rows, 3),
+        "600-parts": hostile.many_parts(header, rows, 600),
+        "zip-bomb": hostile.zip_bomb(header),
+        "understated-zip-directory": hostile.understated(hostile.table(header, rows * 50)),
+        "rows-past-the-limit": hostile.many_rows(header, 40, rows[0]),
+    }
+
+
+HOSTILE = list(hostile_files("admin"))
+
+
+def upload_offline(content: bytes, staff, plan) -> None:
+    client = client_for(staff)
+    url = f"{reverse('offline-upload')}?plan={plan.pk}&quarter=4"
+    before = report_state()
+    response = client.post(url, {"file": SimpleUploadedFile("data.xlsx", content)})
+    assert response.status_code == 200, getattr(response, "exc_info", None)
+    assert page_shows_an_error(response)
+    assert CHINESE.search(response.content.decode())
+    assert report_state() == before
+
+
+def upload_admin(content: bytes, admin, plan) -> None:
+    client = client_for(admin)
+    before = admin_tables()
+    response = client.post(
+        reverse("admin:departments_department_import"),
+        {"import_file": SimpleUploadedFile("data.xlsx", content), "format": "0", "resource": "0"},
+    )
+    assert response.status_code == 200, getattr(response, "exc_info", None)
+    assert admin_tables() == before
+    if not response.context.get("confirm_form"):
+        assert page_shows_an_error(response)
+
+
+def upload_plan(content: bytes, user, plan) -> None:
+    before = plan_counts()
+    with pytest.raises(SheetError) as refused:
+        import_plan(content, dry_run=True)
+    assert_sheet_error(refused.value)
+    assert plan_counts() == before
+
+
+@pytest.mark.parametrize("attack", HOSTILE)
+@pytest.mark.parametrize("path", ["offline", "admin", "plan"])
+def test_a_hostile_workbook_is_read_or_refused_with_bounded_work(
+    db, staff, admin_user, plan_2014, settings, counted, path, attack
+):
+    settings.IMPORT_MAX_ROWS = 20  # "rows-past-the-limit" has 40
+    content = hostile_files(path)[attack]
+    upload = {"offline": upload_offline, "admin": upload_admin, "plan": upload_plan}[path]
+    upload(content, {"offline": staff, "admin": admin_user, "plan": None}[path], plan_2014)
+    # The rows and cells really in the file, not the 17 billion a dimension claims; a row
+    # past the limit stops the read.
+    assert counted.rows <= 60, counted
+    assert counted.cells <= 250, counted
+
+
+@st.composite
+def sparse_sheets(draw):
+    """A sheet of a few cells anywhere in the grid (row up to 1,048,576, column up to XFD),
+    under a header row, with a <dimension> that may claim anything."""
+    cells = draw(
+        st.lists(
+            st.tuples(
+                st.one_of(st.integers(2, 40), st.integers(2, 1_048_576)),
+                st.one_of(st.integers(1, 6), st.integers(1, 16_384)),
+                st.one_of(st.integers(0, 100), st.text(max_size=10), st.just("=1+1")),
+            ),
+            max_size=12,
+            unique_by=lambda cell: cell[:2],
+        )
+    )
+    by_row: dict[int, dict[int, object]] = {}
+    for row, column, value in cells:
+        by_row.setdefault(row, {})[column] = value
+    rows = [(1, list(HEADERS))]
+    for row in sorted(by_row):
+        width = max(by_row[row])
+        rows.append((row, [by_row[row].get(c) for c in range(1, width + 1)]))
+    dimension = draw(st.sampled_from([None, "A1:XFD1048576", "A1:D2", "B3:A1", "ZZZ9"]))
+    return len(cells), hostile.workbook([hostile.sheet_xml(hostile.rows_xml(rows), dimension)])
+
+
+@FAST
+@given(sheet=sparse_sheets())
+def test_a_sparse_sheet_anywhere_in_the_grid_costs_only_its_cells(sheet):
+    """Work is the cells present, whatever rows, columns and dimension the sheet has."""
+    count, content = sheet
+    work = Work()
+    try:
+        workbook = reading.open_xlsx(content)
+        for _values in reading.xlsx_rows(workbook.worksheets[0], width=len(HEADERS), work=work):
+            pass
+    except SheetError as error:
+        assert_sheet_error(error)
+    assert work.cells <= count + len(HEADERS)
+    assert work.rows <= count + 1
+    read_or_refuse(content, "sparse.xlsx")

@@ -103,8 +103,9 @@ READ_ONLY = (200, 405)
 FORBIDDEN_PAGE = (403, 405)
 FORBIDDEN = (403, 403)
 DASHBOARD = row(default=FORBIDDEN_PAGE, reviewer=READ_ONLY, leader=READ_ONLY, admin_user=READ_ONLY)
+NOT_FOUND_PAGE = (404, 405)  # an object the persona may not know exists
 REPORT_READERS = row(
-    default=FORBIDDEN_PAGE,
+    default=NOT_FOUND_PAGE,
     staff=READ_ONLY,
     reviewer=READ_ONLY,
     leader=READ_ONLY,
@@ -156,7 +157,7 @@ EXPECTED: dict[str, dict[str, dict[str, object]]] = {
     "unit-work": row(default=FORBIDDEN_PAGE, unit=READ_ONLY, other_unit=READ_ONLY),
     "contribution-edit": row(default=FORBIDDEN, unit=(200, "302→unit-work")),
     "contribution-file": row(
-        default=FORBIDDEN_PAGE,
+        default=NOT_FOUND_PAGE,
         unit=READ_ONLY,
         staff=READ_ONLY,
         reviewer=READ_ONLY,

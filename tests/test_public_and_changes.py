@@ -310,12 +310,23 @@ def test_a_second_request_is_served_from_the_cache(
     url = reverse(name, args=[progress.pk] if name == "public-plan" else [])
     first = client.get(url)
 
-    with django_assert_num_queries(0):
+    with django_assert_num_queries(1):  # which plans are published (the cache key)
         second = client.get(url)
 
     assert second.status_code == 200
     assert second.content == first.content
     assert "public" in second["Cache-Control"]
+
+
+def test_unpublishing_a_plan_removes_its_cached_public_page_at_once(client, progress):
+    """Issue #13: the cached page outlived unpublishing by five minutes."""
+    assert client.get(public_url(progress)).status_code == 200
+    assert progress.title in client.get(reverse("public-index")).content.decode()
+    progress.published = False
+    progress.save()
+
+    assert client.get(public_url(progress)).status_code == 404
+    assert progress.title not in client.get(reverse("public-index")).content.decode()
 
 
 def test_a_not_found_page_is_not_cached(client, plan_2014):
@@ -326,8 +337,9 @@ def test_a_not_found_page_is_not_cached(client, plan_2014):
     assert client.get(public_url(plan_2014)).status_code == 200
 
 
-# plan, work areas, measures, their offices, milestones, approved reports
-PUBLIC_QUERIES = 6
+# published plans (the cache key), plan, work areas, measures, their offices, milestones,
+# approved reports
+PUBLIC_QUERIES = 7
 
 
 @pytest.mark.parametrize("times", [1, 20], ids=["1x", "20x"])
