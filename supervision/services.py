@@ -15,6 +15,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
+from django.http import Http404
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -198,13 +199,15 @@ def answering_offices(user, instruction: Instruction) -> list[Department]:
 
 
 def check_read_instruction(user, instruction: Instruction) -> None:
+    """Those who may not read an instruction get 404, as for one that does not exist: ids
+    do not tell what exists (as for reports, tasks.permissions)."""
     if not (may_oversee(user) or answering_offices(user, instruction)):
-        raise PermissionDenied(_("您无权查看该批示。"))
+        raise Http404(_("没有找到该批示。"))
 
 
 def check_read_urging(user, urging: Urging) -> None:
     if not (may_oversee(user) or may_reply(user, urging)):
-        raise PermissionDenied(_("您无权查看该催办。"))
+        raise Http404(_("没有找到该催办。"))
 
 
 def may_reply(user, urging: Urging) -> bool:

@@ -17,6 +17,7 @@ from plantracker import clock
 from tasks import dashboard
 from tasks.forms import QuarterForm
 from tasks.models import ProgressReport
+from tasks.views import serve_file
 
 from . import bulletin, services
 from .forms import AnswerForm, InstructionForm, MailPreferencesForm, ReplyForm, UrgingForm
@@ -205,7 +206,7 @@ def instruction_answer(request: HttpRequest, pk: int) -> HttpResponse:
 def answer_file(request: HttpRequest, pk: int) -> FileResponse:
     item = get_object_or_404(AnswerFile.objects.select_related("answer__instruction"), pk=pk)
     _instruction(request, item.answer.instruction_id)
-    return FileResponse(item.file.open("rb"), as_attachment=True, filename=item.name)
+    return serve_file(item)
 
 
 # --- Urging -----------------------------------------------------------------------------

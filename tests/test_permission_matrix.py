@@ -112,6 +112,8 @@ REPORT_READERS = row(
     admin_user=READ_ONLY,
 )
 PUBLIC = (200, 405)  # a page anyone may read, logged in or not
+#: a POST about an instruction or urging by those who may not read it (it "does not exist")
+OUTSIDERS_POST_404 = {p: (405, 404) for p in ("other_staff", "unit", "other_unit")}
 FAVICON = "302→/static/favicon.ico"
 
 EXPECTED: dict[str, dict[str, dict[str, object]]] = {
@@ -175,8 +177,13 @@ EXPECTED: dict[str, dict[str, dict[str, object]]] = {
     "bulletin-download": DASHBOARD,
     "instruction-new": row(default=FORBIDDEN, leader=(200, "302→instruction-detail")),
     "instruction-detail": REPORT_READERS,
-    "instruction-acknowledge": row(default=(405, 403), staff=(405, "302→instruction-detail")),
-    "instruction-answer": row(default=(405, 403), staff=(405, "302→instruction-detail")),
+    # those who may read it but not answer: 403; those who may not know it exists: 404
+    "instruction-acknowledge": row(
+        default=(405, 403), staff=(405, "302→instruction-detail"), **OUTSIDERS_POST_404
+    ),
+    "instruction-answer": row(
+        default=(405, 403), staff=(405, "302→instruction-detail"), **OUTSIDERS_POST_404
+    ),
     "answer-file": REPORT_READERS,
     "urging-new": row(
         default=FORBIDDEN,
@@ -184,7 +191,7 @@ EXPECTED: dict[str, dict[str, dict[str, object]]] = {
         leader=(200, "302→urging-detail"),
     ),
     "urging-detail": REPORT_READERS,
-    "urging-reply": row(default=(405, 403), staff=(405, "302→urging-detail")),
+    "urging-reply": row(default=(405, 403), staff=(405, "302→urging-detail"), **OUTSIDERS_POST_404),
     # django.contrib.auth
     "login": row(anonymous=(200, "302→home"), default=(200, "302→home")),
     "logout": row(default=(405, LOGIN)),

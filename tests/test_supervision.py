@@ -366,8 +366,8 @@ def test_anonymous_visitors_are_sent_to_log_in(client, plan_2014):
         ("reviewer", 200),
         ("admin_user", 200),
         ("staff", 200),
-        ("other_staff", 403),
-        ("unit_user", 403),
+        ("other_staff", 404),  # those who may not read it are told it does not exist
+        ("unit_user", 404),
     ],
 )
 def test_who_reads_an_instruction(client, request, boss, persona, status):
@@ -377,7 +377,7 @@ def test_who_reads_an_instruction(client, request, boss, persona, status):
 
 
 @pytest.mark.parametrize(
-    ("persona", "status"), [("staff", 302), ("other_staff", 403), ("leader", 403)]
+    ("persona", "status"), [("staff", 302), ("other_staff", 404), ("leader", 403)]
 )
 def test_who_answers_through_the_page(client, request, boss, persona, status, media):
     instruction = instruct(boss)
