@@ -22,6 +22,7 @@ from departments.models import Department
 from spreadsheets.reading import SheetError, open_xlsx
 from spreadsheets.writing import FORMULA_PREFIXES, safe
 
+from .intake.labels import label_quarters  # noqa: F401 - where callers found it
 from .models import QUARTER_CHOICES, Action, Measure, Milestone, Plan, WorkArea
 
 PLAN_HEADERS = ["工作措施", "工作目标", "具体措施", "进度安排", "执行部门", "配合单位", "责任处室"]
@@ -41,16 +42,6 @@ BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 WRAP = Alignment(wrap_text=True, vertical="top")
 CENTER = Alignment(wrap_text=True, vertical="center", horizontal="center")
 FONT = "宋体"
-
-
-def label_quarters(label: str) -> tuple[int | None, int | None]:
-    """第二--四季度 → (2, 4); 第一季度 → (1, 1); 第一阶段 → (None, None): unscheduled."""
-    match = LABEL_QUARTERS.match(label)
-    if not match:
-        return None, None
-    first = NUMERALS.index(match[1]) + 1
-    last = NUMERALS.index(match[2]) + 1 if match[2] else first
-    return first, last
 
 
 def offices_text(measure) -> str:
