@@ -38,6 +38,7 @@ class ParsedMilestone:
     last: int | None
     where: str = ""
     known: bool = True  # the label's wording was recognised
+    retired_on: datetime.date | None = None  # retired by a revision (our own export says)
 
 
 @dataclass

@@ -38,7 +38,8 @@ from .model import (
 
 MAX_ROWS = 20000  # a plan ten times the largest we know is a few thousand rows
 NUMERALS = "一二三四五六七八九十"
-NUMBERED = re.compile(r"^(\d{1,4})(?!\d)[.、.．]? ?(.*)$", re.S)
+NUMBERED = re.compile(r"^(\d{1,6})(?!\d)(?![年月日%%])[.、.．]? ?(.*)$", re.S)
+ACTION_NUMBER = re.compile(r"^(\d{1,6})(?!\d)[.、.．)] ?(.*)$", re.S)
 AREA = re.compile(r"^[((]\s*([一二三四五六七八九十百]+)\s*[))]\s*(.+?)。?$", re.S)
 AREA_LOOSE = re.compile(r"^([一二三四五六七八九十百]+)\s*[、..]\s*(.+?)。?$", re.S)
 META = re.compile(r"年度:(\d{4});印发单位:([^;]*);印发日期:([\d-]*)")
@@ -296,15 +297,21 @@ def read_milestone_sheet(sheet, plan: ParsedPlan) -> dict:
     """(measure number, order) → (label, first, last): labels and quarters as the app had
     them, so an admin's label or quarters for a phase survive the round trip."""
     found = {}
-    for number, row in enumerate(sheet.iter_rows(min_row=2, max_col=5, values_only=True), 2):
-        measure, order, label, first, last = (clean(v) for v in (list(row) + [None] * 5)[:5])
+    for number, row in enumerate(sheet.iter_rows(min_row=2, max_col=6, values_only=True), 2):
+        measure, order, label, first, last, retired = (
+            clean(v) for v in (list(row) + [None] * 6)[:6]
+        )
         if not (measure.isdigit() and order.isdigit() and label):
             continue
         quarters = (int(first), int(last)) if first.isdigit() and last.isdigit() else (None, None)
         if quarters[0] is not None and not 1 <= quarters[0] <= quarters[1] <= 4:
             plan.error(_("起始季度不能晚于截止季度。"), f"进度节点!{where_xlsx(number, 4)}")
             continue
-        found[(int(measure), int(order))] = (label, *quarters)
+        try:
+            retired_on = datetime.date.fromisoformat(retired) if retired else None
+        except ValueError:
+            retired_on = None
+        found[(int(measure), int(order))] = (label, *quarters, retired_on)
     return found
 
 
@@ -375,7 +382,9 @@ def find_header(grid: Grid, mapping: dict) -> tuple[int | None, list[Column]]:
     best, best_score = None, 1
     for index, (_n, cells) in enumerate(grid.rows[:30]):
         keys = [header_key(c.text) for c in cells]
-        score = sum(1 for k in keys if k and (k in mapping or field_of(k, keys)))
+        score = sum(
+            1 for k in keys if k and (k in mapping or field_of(k, keys) not in (None, "ignore"))
+        )
         if score > best_score:
             best, best_score = index, score
     if best is None:
@@ -492,7 +501,7 @@ class GridReader:
         self.area_text = ""
         self.measure: ParsedMeasure | None = None
         self.measure_text = ""
-        self.units: dict[int, dict[str, list[str]]] = {}
+        self.unnumbered: set[int] = set()
 
     def cell(self, cells, name) -> Cell:
         index = self.fields.get(name)
@@ -598,7 +607,7 @@ class GridReader:
             line = line.strip()
             if not line:
                 continue
-            match = NUMBERED.match(line)
+            match = ACTION_NUMBER.match(line)
             if match and match[2].strip():
                 number = int(match[1])
                 if number > 32767:
@@ -607,11 +616,9 @@ class GridReader:
                 measure.actions.append(ParsedAction(number, match[2].strip(), where))
             elif measure.actions and measure.actions[-1].where == where:
                 measure.actions[-1].text += "\n" + line  # a paragraph of the same action
-            elif (
-                self.fields.get("action") is not None
-                and not any(NUMBERED.match(a.text) for a in measure.actions)
-                and "unnumbered" in measure.__dict__.setdefault("_style", "unnumbered")
-            ):
+            elif not measure.actions or id(measure) in self.unnumbered:
+                # a plan that does not number its actions: numbered in order
+                self.unnumbered.add(id(measure))
                 measure.actions.append(ParsedAction(len(measure.actions) + 1, line, where))
             else:
                 self.plan.error(_("具体措施应以编号开头,如“1.…”。"), where)
@@ -656,8 +663,9 @@ class GridReader:
             return
         order = len(measure.milestones) + 1
         known = self.quarters.get((measure.number, order))
+        retired_on = None
         if known and known[0] == label:
-            first, last, recognised = known[1], known[2], True
+            first, last, recognised, retired_on = known[1], known[2], True, known[3]
         else:
             reading = read_label(label)
             if reading.problem:
@@ -669,7 +677,9 @@ class GridReader:
                     where,
                 )
             first, last, recognised = reading.first, reading.last, reading.known
-        measure.milestones.append(ParsedMilestone(label, text, first, last, where, recognised))
+        measure.milestones.append(
+            ParsedMilestone(label, text, first, last, where, recognised, retired_on)
+        )
 
     def finish(self) -> None:
         check_tree(self.plan)
@@ -808,8 +818,9 @@ def read_text(text: str, plan: ParsedPlan) -> None:
     if not headers:
         raise SheetError(
             _(
-                "文本中找不到推进计划的表头“工作措施 工作目标 具体措施 进度安排 执行部门 "
-                "配合单位 责任处室”。"
+                "不是可识别的推进计划:文本中找不到推进计划的表头“工作措施 工作目标 具体措施 "
+                "进度安排 执行部门 配合单位 责任处室”。"
+                "请上传.xlsx、.csv、.docx文件或计划网页的文本。"
             )
         )
     before = text[: headers[0].start()].rstrip("\n").split("\n")

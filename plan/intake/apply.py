@@ -1,0 +1,473 @@
+"""Writing a parsed plan: a new plan, or a revision of a live one (计划调整), in one
+transaction. A dry run does the same work and rolls it back, so the preview shows exactly
+what confirming will do."""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from departments.models import Department
+from spreadsheets.reading import SheetError
+
+from ..models import Action, Measure, Milestone, Plan, PlanRevision, WorkArea
+from .match import Matching, match_departments, names_in, resolve
+from .model import ParsedPlan
+
+
+class Refused(SheetError):
+    """The plan cannot be written: every problem, each on its line."""
+
+    def __init__(self, problems: list):
+        self.problems = [str(p) for p in problems]
+        super().__init__("\n".join(self.problems))
+
+
+class DryRun(Exception):
+    pass
+
+
+@dataclass
+class Outcome:
+    plan: Plan | None
+    counts: dict
+    created_departments: list[Department] = field(default_factory=list)
+    changes: list[str] = field(default_factory=list)  # a revision's differences, one a line
+    tally: dict = field(default_factory=dict)  # added / changed / removed / retired
+    revision: PlanRevision | None = None
+
+
+def apply_quarters(parsed: ParsedPlan, quarters: dict) -> None:
+    """An admin's quarters for a label (label → (first, last), or (None, None) for
+    unscheduled), over what the label reads as."""
+    for milestone in parsed.milestones:
+        if milestone.label in quarters:
+            milestone.first, milestone.last = quarters[milestone.label]
+            milestone.known = True
+
+
+def load(
+    parsed: ParsedPlan,
+    *,
+    decisions: dict | None = None,
+    quarters: dict | None = None,
+    revise: Plan | None = None,
+    user=None,
+    file_name: str = "",
+    data: bytes | None = None,
+    dry_run: bool = False,
+    default_issuer: str = "",
+    matching: Matching | None = None,
+    progress=None,
+) -> Outcome:
+    """Creates the plan `parsed` describes, or revises `revise` to it; Refused lists every
+    problem when it cannot. Nothing is written on a dry run or a refusal."""
+    apply_quarters(parsed, quarters or {})
+    if parsed.errors:
+        raise Refused(parsed.errors)
+    matching = matching or match_departments(parsed)
+    outcome = None
+    try:
+        with transaction.atomic():
+            writer = Writer(parsed, resolve(matching, decisions or {}), matching, progress)
+            if revise is None:
+                outcome = writer.create(default_issuer)
+            else:
+                outcome = writer.revise(Plan.objects.select_for_update().get(pk=revise.pk))
+            if not dry_run:
+                outcome.revision = PlanRevision(
+                    plan=outcome.plan,
+                    kind=PlanRevision.Kind.CREATED if revise is None else PlanRevision.Kind.REVISED,
+                    by=user if user is not None and user.is_authenticated else None,
+                    file_name=file_name[:200],
+                    counts={**outcome.counts, **outcome.tally},
+                    changes=outcome.changes,
+                )
+                if data is not None:
+                    outcome.revision.file.save(safe_name(file_name), ContentFile(data), save=False)
+                outcome.revision.save()
+            if dry_run:
+                raise DryRun
+    except DryRun:
+        pass
+    return outcome
+
+
+def safe_name(name: str) -> str:
+    stem = "".join(ch for ch in name if ch.isalnum() or ch in "._-")[-80:]
+    return stem or "plan"
+
+
+class Writer:
+    def __init__(self, parsed: ParsedPlan, resolved: dict, matching: Matching, progress):
+        self.parsed, self.resolved, self.matching = parsed, resolved, matching
+        self.created: list[Department] = []
+        self.progress = progress
+        self.next_order = None
+
+    # --- Departments ---------------------------------------------------------------------
+
+    def department(self, written: str) -> Department | None:
+        found = self.resolved.get(written)
+        if isinstance(found, tuple) and found[0] == "alias":
+            return self.department(found[1])
+        if isinstance(found, tuple):
+            if self.next_order is None:
+                self.next_order = (
+                    max(Department.objects.values_list("order", flat=True), default=0) + 1
+                )
+            sheet = self.matching.sheet.get(written)
+            department = Department.objects.create(
+                name=written,
+                kind=found[1],
+                order=self.next_order + len(self.created),
+                aliases=sheet.aliases if sheet else [],
+                generic=sheet.generic if sheet else False,
+            )
+            self.created.append(department)
+            self.resolved[written] = department
+            return department
+        if isinstance(found, Department) and written != found.name and written not in found.aliases:
+            found.aliases = [*found.aliases, written]  # next time it matches by alias
+            found.save(update_fields=["aliases"])
+        return found
+
+    def departments(self, text: str) -> list[Department]:
+        found = []
+        for name in names_in(text):
+            department = self.department(name)
+            if department is not None and department not in found:
+                found.append(department)
+        return found
+
+    def measure_departments(self, pm, issuer: Department) -> tuple:
+        executing = self.departments(pm.executing)
+        responsible = self.departments(pm.responsible)
+        if not responsible:
+            raise Refused(
+                [
+                    _("%(where)s:工作措施%(n)s的责任处室“%(text)s”不是部门名称。")
+                    % {"where": pm.where, "n": pm.number, "text": pm.responsible}
+                ]
+            )
+        return (
+            (executing[0] if executing else issuer),
+            responsible,
+            self.departments(pm.cooperating),
+        )
+
+    # --- A new plan ----------------------------------------------------------------------
+
+    def create(self, default_issuer: str) -> Outcome:
+        parsed = self.parsed
+        if Plan.objects.filter(year=parsed.year, title=parsed.title).exists():
+            raise Refused(
+                [
+                    _(
+                        "计划“%(title)s”(%(year)s年)已存在。如要按新文件调整它,请在该计划的"
+                        "管理页面使用“计划调整”(命令行:--revise)。"
+                    )
+                    % {"title": parsed.title, "year": parsed.year}
+                ]
+            )
+        issuer = self.issuer(default_issuer)
+        plan = Plan.objects.create(
+            year=parsed.year, title=parsed.title, issued_on=parsed.issued_on, issuer=issuer
+        )
+        actions, milestones = [], []
+        for order, pa in enumerate(parsed.areas, start=1):
+            area = WorkArea.objects.create(
+                plan=plan, numeral=pa.numeral, title=pa.title, order=order
+            )
+            for pm in pa.measures:
+                measure = self.new_measure(area, pm, issuer)
+                actions += [
+                    Action(measure=measure, number=a.number, text=a.text) for a in pm.actions
+                ]
+                milestones += [
+                    Milestone(
+                        measure=measure,
+                        order=index,
+                        label=m.label,
+                        text=m.text,
+                        first_quarter=m.first,
+                        last_quarter=m.last,
+                        retired_on=m.retired_on,
+                    )
+                    for index, m in enumerate(pm.milestones, start=1)
+                ]
+                if self.progress:
+                    self.progress(1)
+        Action.objects.bulk_create(actions, batch_size=500)
+        Milestone.objects.bulk_create(milestones, batch_size=500)
+        return Outcome(plan, parsed.counts, self.created)
+
+    def issuer(self, default: str) -> Department:
+        written = self.parsed.issuer or default
+        issuer = self.department(written) if written else None
+        if issuer is None:
+            issuer = (
+                Department.objects.filter(kind=Department.Kind.BUREAU).order_by("order").first()
+            )
+        if issuer is None:
+            raise Refused([_("文件中没有写明印发单位,请指定印发单位。")])
+        return issuer
+
+    def new_measure(self, area: WorkArea, pm, issuer: Department) -> Measure:
+        executing, responsible, cooperating = self.measure_departments(pm, issuer)
+        measure = Measure.objects.create(
+            work_area=area,
+            number=pm.number,
+            title=pm.title,
+            goal=pm.goal,
+            executing_department=executing,
+            cooperating_text=pm.cooperating,
+        )
+        measure.responsible_offices.set(responsible)
+        measure.cooperating_units.set(cooperating)
+        return measure
+
+    # --- A revision (计划调整) -----------------------------------------------------------
+
+    def revise(self, plan: Plan) -> Outcome:
+        parsed = self.parsed
+        today = timezone.localdate()
+        changes: list[str] = []
+        tally = {"added": 0, "changed": 0, "removed": 0, "retired": 0}
+
+        def note(kind: str, text: str) -> None:
+            tally[kind] += 1
+            changes.append(text)
+
+        if plan.title != parsed.title or plan.year != parsed.year:
+            raise Refused(
+                [
+                    _("文件是“%(file)s”(%(fy)s年),不是要调整的计划“%(plan)s”(%(py)s年)。")
+                    % {"file": parsed.title, "fy": parsed.year, "plan": plan.title, "py": plan.year}
+                ]
+            )
+        issuer = plan.issuer
+        areas = {a.numeral: a for a in plan.work_areas.all()}
+        measures = {
+            m.number: m
+            for m in Measure.objects.filter(work_area__plan=plan)
+            .select_related("work_area", "executing_department")
+            .prefetch_related("responsible_offices", "cooperating_units", "actions", "milestones")
+        }
+        kept_ids = held_milestones(
+            Milestone.objects.filter(measure__work_area__plan=plan).values_list("pk", flat=True)
+        )
+        # Orders out of the way first: areas may come in another order.
+        for offset, area in enumerate(areas.values(), start=1):
+            area.order = 1000 + offset
+        WorkArea.objects.bulk_update(areas.values(), ["order"])
+        seen_measures = set()
+        for order, pa in enumerate(parsed.areas, start=1):
+            area = areas.get(pa.numeral)
+            if area is None:
+                area = WorkArea.objects.create(
+                    plan=plan, numeral=pa.numeral, title=pa.title, order=order
+                )
+                areas[pa.numeral] = area
+                note("added", _("新增工作领域(%(n)s)%(t)s") % {"n": pa.numeral, "t": pa.title})
+            else:
+                if area.title != pa.title:
+                    note(
+                        "changed",
+                        _("工作领域(%(n)s)名称改为“%(t)s”") % {"n": pa.numeral, "t": pa.title},
+                    )
+                area.title, area.order = pa.title, order
+                area.save(update_fields=["title", "order"])
+            for pm in pa.measures:
+                seen_measures.add(pm.number)
+                measure = measures.get(pm.number)
+                if measure is None:
+                    measure = self.new_measure(area, pm, issuer)
+                    note("added", _("新增工作措施%(n)s.%(t)s") % {"n": pm.number, "t": pm.title})
+                    Action.objects.bulk_create(
+                        [Action(measure=measure, number=a.number, text=a.text) for a in pm.actions]
+                    )
+                    Milestone.objects.bulk_create(
+                        [
+                            Milestone(
+                                measure=measure,
+                                order=i,
+                                label=m.label,
+                                text=m.text,
+                                first_quarter=m.first,
+                                last_quarter=m.last,
+                            )
+                            for i, m in enumerate(pm.milestones, start=1)
+                        ]
+                    )
+                    continue
+                self.revise_measure(measure, area, pm, issuer, kept_ids, today, note)
+                if self.progress:
+                    self.progress(1)
+        for number, measure in measures.items():
+            if number in seen_measures:
+                continue
+            held = [m for m in measure.milestones.all() if m.pk in kept_ids]
+            if not held:
+                measure.delete()
+                note("removed", _("删除工作措施%(n)s.%(t)s") % {"n": number, "t": measure.title})
+                continue
+            for milestone in measure.milestones.all():
+                if milestone.retired_on is None and milestone.pk in kept_ids:
+                    milestone.retired_on = today
+                    milestone.save(update_fields=["retired_on"])
+                    note(
+                        "retired",
+                        _("工作措施%(n)s的“%(l)s”已有进展报告,调整取消(保留)")
+                        % {"n": number, "l": milestone.label},
+                    )
+                elif milestone.retired_on is None:
+                    milestone.delete()
+            measure.actions.all().delete()
+        # Areas the file no longer has: deleted when empty, kept (after the others) otherwise.
+        last = len(parsed.areas)
+        for area in areas.values():
+            if area.order >= 1000:
+                if area.measures.exists():
+                    last += 1
+                    area.order = last
+                    area.save(update_fields=["order"])
+                else:
+                    area.delete()
+                    note(
+                        "removed",
+                        _("删除工作领域(%(n)s)%(t)s") % {"n": area.numeral, "t": area.title},
+                    )
+        return Outcome(plan, parsed.counts, self.created, changes, tally)
+
+    def revise_measure(self, measure, area, pm, issuer, kept_ids, today, note) -> None:
+        executing, responsible, cooperating = self.measure_departments(pm, issuer)
+        label = f"{pm.number}.{pm.title}"
+        fields = {
+            "title": pm.title,
+            "goal": pm.goal,
+            "cooperating_text": pm.cooperating,
+            "work_area_id": area.pk,
+            "executing_department_id": executing.pk,
+        }
+        differ = [name for name, value in fields.items() if getattr(measure, name) != value]
+        if differ:
+            for name in differ:
+                setattr(measure, name, fields[name])
+            measure.save(update_fields=[f.removesuffix("_id") for f in differ])
+            note("changed", _("工作措施%(m)s的内容有修改") % {"m": label})
+        if set(measure.responsible_offices.all()) != set(responsible):
+            measure.responsible_offices.set(responsible)
+            note(
+                "changed", _("工作措施%(m)s的责任处室改为%(o)s") % {"m": label, "o": pm.responsible}
+            )
+        if set(measure.cooperating_units.all()) != set(cooperating):
+            measure.cooperating_units.set(cooperating)
+        # Actions by number.
+        old = {a.number: a for a in measure.actions.all()}
+        new = {a.number: a for a in pm.actions}
+        for number, action in old.items():
+            if number not in new:
+                action.delete()
+                note("removed", _("工作措施%(m)s删除具体措施%(n)s") % {"m": pm.number, "n": number})
+            elif action.text != new[number].text:
+                action.text = new[number].text
+                action.save(update_fields=["text"])
+                note("changed", _("工作措施%(m)s修改具体措施%(n)s") % {"m": pm.number, "n": number})
+        Action.objects.bulk_create(
+            [Action(measure=measure, number=n, text=a.text) for n, a in new.items() if n not in old]
+        )
+        for number in new.keys() - old.keys():
+            note("added", _("工作措施%(m)s新增具体措施%(n)s") % {"m": pm.number, "n": number})
+        self.revise_milestones(measure, pm, kept_ids, today, note)
+
+    def revise_milestones(self, measure, pm, kept_ids, today, note) -> None:
+        """Milestones paired by label where a label is unique on both sides, then by position;
+        a changed one keeps its reports; a removed one with reports is retired, never deleted."""
+        current = [m for m in measure.milestones.all() if m.retired_on is None]
+        retired = [m for m in measure.milestones.all() if m.retired_on is not None]
+        wanted = [m for m in pm.milestones if m.retired_on is None]
+        pairs: dict[int, Milestone] = {}
+        old_labels = [m.label for m in current]
+        new_labels = [m.label for m in wanted]
+        for index, m in enumerate(wanted):
+            if new_labels.count(m.label) == 1 and old_labels.count(m.label) == 1:
+                pairs[index] = current[old_labels.index(m.label)]
+        rest = [m for m in current if m not in pairs.values()]
+        for index in range(len(wanted)):
+            if index not in pairs and rest and new_labels.count(wanted[index].label) != 1:
+                pairs[index] = rest.pop(0)
+            elif index not in pairs and rest and wanted[index].label not in old_labels:
+                candidate = next((m for m in rest if m.label not in new_labels), None)
+                if candidate is not None:
+                    pairs[index] = candidate
+                    rest.remove(candidate)
+        who = f"{pm.number}"
+        for m in rest:
+            if m.pk in kept_ids:
+                m.retired_on = today
+                retired.append(m)
+                note(
+                    "retired",
+                    _("工作措施%(m)s的“%(l)s”已有进展报告,调整取消(保留)")
+                    % {"m": who, "l": m.label},
+                )
+            else:
+                m.delete()
+                note("removed", _("工作措施%(m)s删除进度节点“%(l)s”") % {"m": who, "l": m.label})
+        # Orders out of the way, then as the file has them; retired ones after.
+        keep = [*pairs.values(), *retired]
+        for offset, m in enumerate(keep, start=1):
+            m.order = 1000 + offset
+        Milestone.objects.bulk_update(keep, ["order", "retired_on"])
+        changed, created = [], []
+        for index, pmile in enumerate(wanted, start=1):
+            m = pairs.get(index - 1)
+            values = {
+                "label": pmile.label,
+                "text": pmile.text,
+                "first_quarter": pmile.first,
+                "last_quarter": pmile.last,
+            }
+            if m is None:
+                created.append(Milestone(measure=measure, order=index, **values))
+                note("added", _("工作措施%(m)s新增进度节点“%(l)s”") % {"m": who, "l": pmile.label})
+                continue
+            if any(getattr(m, k) != v for k, v in values.items()):
+                note(
+                    "changed", _("工作措施%(m)s修改进度节点“%(l)s”") % {"m": who, "l": pmile.label}
+                )
+            for k, v in values.items():
+                setattr(m, k, v)
+            m.order = index
+            changed.append(m)
+        for offset, m in enumerate(retired, start=len(wanted) + 1):
+            m.order = offset
+            changed.append(m)
+        Milestone.objects.bulk_update(
+            changed, ["label", "text", "first_quarter", "last_quarter", "order", "retired_on"]
+        )
+        Milestone.objects.bulk_create(created)
+
+
+def held_milestones(ids) -> set[int]:
+    """The milestones something refers to (reports, contributions …): never deleted. Found
+    through the relations, so the plan app needs no import of the apps above it."""
+    held = set()
+    ids = list(ids)
+    for relation in Milestone._meta.related_objects:
+        if relation.one_to_many:
+            name = relation.field.name
+            held |= set(
+                relation.related_model._default_manager.filter(**{f"{name}__in": ids})
+                .values_list(name, flat=True)
+                .distinct()
+            )
+    return held
+
+
+def today() -> datetime.date:
+    return timezone.localdate()

@@ -1,0 +1,78 @@
+"""One path from an uploaded file to a plan, for the command line and the admin alike:
+read, match departments, then a dry run (the preview) or the real write."""
+
+from dataclasses import dataclass, field
+
+from ..models import Plan
+from .apply import Outcome, Refused, apply_quarters, load
+from .labels import read_label
+from .match import Matching, match_departments
+from .model import ParsedPlan
+from .readers import read_plan
+
+
+@dataclass
+class Intake:
+    parsed: ParsedPlan
+    matching: Matching | None = None
+    outcome: Outcome | None = None
+    problems: list[str] = field(default_factory=list)  # blocking, each with where it is
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and self.outcome is not None
+
+    def labels(self) -> list[dict]:
+        """Each label once, with the quarters it maps to, for the admin to check or change."""
+        seen = {}
+        for m in self.parsed.milestones:
+            if m.label not in seen:
+                reading = read_label(m.label)
+                seen[m.label] = {
+                    "label": m.label,
+                    "first": m.first,
+                    "last": m.last,
+                    "known": m.known and not reading.problem,
+                    "count": 0,
+                }
+            seen[m.label]["count"] += 1
+        return list(seen.values())
+
+
+def intake(
+    data: bytes,
+    *,
+    mapping: dict | None = None,
+    decisions: dict | None = None,
+    quarters: dict | None = None,
+    revise: Plan | None = None,
+    user=None,
+    file_name: str = "",
+    dry_run: bool = True,
+    default_issuer: str = "",
+    progress=None,
+) -> Intake:
+    parsed = read_plan(data, mapping=mapping)
+    apply_quarters(parsed, quarters or {})
+    result = Intake(parsed, notes=[str(p) for p in parsed.notes])
+    if parsed.errors:
+        result.problems = [str(p) for p in parsed.errors]
+        return result
+    result.matching = match_departments(parsed)
+    try:
+        result.outcome = load(
+            parsed,
+            decisions=decisions,
+            revise=revise,
+            user=user,
+            file_name=file_name,
+            data=None if dry_run else data,
+            dry_run=dry_run,
+            default_issuer=default_issuer,
+            matching=result.matching,
+            progress=progress,
+        )
+    except Refused as refused:
+        result.problems = refused.problems
+    return result
