@@ -88,7 +88,7 @@ IGNORED = {
     "第三季度",
     "第四季度",
 }
-DEADLINE_HEADERS = {"完成时限", "时间要求", "完成时间", "时限", "时间节点"}
+SCHEDULE_HEADERS = {"进度安排", "时间安排", "进度要求"}
 
 
 def where_xlsx(row: int, column: int) -> str:
@@ -450,7 +450,9 @@ def read_grid(
             plan.error(_("缺少“%(name)s”列。") % {"name": name})
     if "measure" not in fields:
         return
-    deadline_column = any(c.field == "schedule" and c.header in DEADLINE_HEADERS for c in columns)
+    deadline_column = any(  # a deadline per row, not entries "第一季度,…"
+        c.field == "schedule" and c.header not in SCHEDULE_HEADERS for c in columns
+    )
     header_texts = [header_key(c.text) for c in grid.rows[header][1]]
     reader = GridReader(grid, plan, fields, entry_labels or {}, deadline_column)
     for number, cells in grid.rows[header + 1 :]:
