@@ -595,3 +595,16 @@ def test_the_command_lists_every_problem_and_exits_non_zero(db, tmp_path):
         call_command("import_plan", str(path), dry_run=True)
     assert "2 problem(s)" in str(raised.value)
     assert "起始季度晚于截止季度" in str(raised.value) and "编号1重复" in str(raised.value)
+
+
+def test_a_retired_milestone_is_out_of_the_dashboard_figures(plan_2014):
+    from tasks.dashboard import load_figures
+
+    today = datetime.date(2014, 8, 1)
+    before = load_figures(plan_2014, 3, today)
+    retired = Milestone.objects.get(measure__number=2, label="第三季度")
+    retired.retired_on = today
+    retired.save()
+    after = load_figures(plan_2014, 3, today)
+    assert len(after) == len(before) - 1
+    assert retired not in [f.milestone for f in after]
