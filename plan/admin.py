@@ -1,21 +1,84 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from departments import roles
+from departments.models import Department
 from departments.resources import AdminImportExportMixin
 
 from . import services
-from .models import QUARTER_CHOICES, Action, Measure, Milestone, Plan, WorkArea
+from .intake import uploads
+from .intake.model import FIELDS
+from .intake.service import intake
+from .models import QUARTER_CHOICES, Action, Measure, Milestone, Plan, PlanRevision, WorkArea
 from .resources import ActionResource, MeasureResource, MilestoneResource
 
 
 class WorkAreaInline(admin.TabularInline):
     model = WorkArea
     extra = 0
+
+
+class PlanFileForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("计划文件"),
+        help_text=gettext_lazy(
+            "Word(.docx)表格、Excel(.xlsx)或CSV表格,或计划网页的文本(.txt/.html)。"
+            "上传后先预览,确认后才写入。"
+        ),
+    )
+
+
+class PlanRevisionInline(admin.TabularInline):
+    model = PlanRevision
+    extra = 0
+    can_delete = False
+    fields = ["at", "kind", "by", "file", "summary"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+def intake_choices(form_data) -> tuple[dict, dict, dict]:
+    """The admin's answers on the preview page: column → field, written department name →
+    decision, (label, first, last) → quarters."""
+    mapping, decisions, quarters = {}, {}, {}
+    fields = {key for key, _label in FIELDS}
+    for key, header in form_data.items():
+        if key.startswith("colh_"):
+            chosen = form_data.get("col_" + key[5:], "")
+            if chosen in fields:
+                mapping[header] = chosen
+        elif key.startswith("deptw_"):
+            decision = form_data.get("dept_" + key[6:], "")
+            if decision == "text" or decision.startswith(("new:", "map:")):
+                decisions[header] = decision
+        elif key.startswith("label_"):
+            index = key[6:]
+            was = (form_data.get(f"qwas_{index}") or "").split("-")
+            now_first, now_last = form_data.get(f"qf_{index}"), form_data.get(f"ql_{index}")
+            original = (
+                tuple(int(v) if v.isdigit() else None for v in was[:2]) if len(was) == 2 else None
+            )
+            if original is None:
+                continue
+            chosen = (
+                int(now_first) if (now_first or "").isdigit() else None,
+                int(now_last) if (now_last or "").isdigit() else None,
+            )
+            if None in chosen:
+                chosen = (None, None)
+            if chosen[0] is not None and not 1 <= chosen[0] <= chosen[1] <= 4:
+                continue  # a reversed choice keeps what the label reads as
+            if chosen != original:
+                quarters[(header, *original)] = chosen
+    return mapping, decisions, quarters
 
 
 class CopyPlanForm(forms.Form):
@@ -35,8 +98,115 @@ class PlanAdmin(admin.ModelAdmin):
     list_editable = ["published"]
     list_filter = ["year", "published"]
     search_fields = ["title"]
-    inlines = [WorkAreaInline]
+    inlines = [WorkAreaInline, PlanRevisionInline]
     actions = ["copy_to_new_year"]
+    change_list_template = "admin/plan/plan/change_list.html"
+    change_form_template = "admin/plan/plan/change_form.html"
+
+    def get_urls(self):
+        own = [
+            path(
+                "load/",
+                self.admin_site.admin_view(self.load_view),
+                name="plan_plan_load",
+            ),
+            path(
+                "<int:plan_id>/revise/",
+                self.admin_site.admin_view(self.load_view),
+                name="plan_plan_revise",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def may_load(self, request, plan=None) -> bool:
+        if not roles.is_admin(request.user):
+            return False
+        if plan is None:
+            return self.has_add_permission(request)
+        return self.has_change_permission(request, plan)
+
+    def load_view(self, request, plan_id=None):
+        """Upload → preview (the tree, the columns, the labels' quarters, the department
+        questions, every problem; for a revision, the differences) → confirm."""
+        plan = get_object_or_404(Plan, pk=plan_id) if plan_id is not None else None
+        if not self.may_load(request, plan):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "plan": plan,
+            "title": _("计划调整:%(title)s") % {"title": plan.title} if plan else _("导入推进计划"),
+        }
+        form = PlanFileForm()
+        if request.method == "POST" and "file" in request.FILES:
+            form = PlanFileForm(request.POST, request.FILES)
+            if form.is_valid():
+                upload = form.cleaned_data["file"]
+                data = upload.read(settings_max() + 1)
+                token = uploads.keep(request, data, upload.name)
+                return self.preview(request, context, token, data, upload.name, plan, {})
+        elif request.method == "POST" and "token" in request.POST:
+            kept = uploads.fetch(request, request.POST["token"])
+            if kept is None:
+                self.message_user(request, _("上传的文件已过期,请重新上传。"), messages.ERROR)
+                return redirect(request.path)
+            data, name = kept
+            return self.preview(
+                request, context, request.POST["token"], data, name, plan, request.POST
+            )
+        context["form"] = form
+        return TemplateResponse(request, "admin/plan/plan_load.html", context)
+
+    def preview(self, request, context, token, data, name, plan, answers):
+        mapping, decisions, quarters = intake_choices(answers)
+        confirm = "confirm" in answers
+        options = {
+            "mapping": mapping,
+            "decisions": decisions,
+            "quarters": quarters,
+            "revise": plan,
+            "user": request.user,
+            "file_name": name,
+        }
+        result = intake(data, dry_run=True, **options)
+        if confirm and result.ok:
+            result = intake(data, dry_run=False, **options)
+            if result.ok:
+                uploads.forget(request, token)
+                saved = result.outcome.plan
+                if plan is None:
+                    text = _("已导入“%(title)s”。") % {"title": saved.title}
+                else:
+                    text = _("已完成计划调整:%(summary)s。") % {
+                        "summary": result.outcome.revision.summary
+                    }
+                self.message_user(request, text, messages.SUCCESS)
+                return redirect(reverse("admin:plan_plan_change", args=[saved.pk]))
+        questions = result.matching.questions if result.matching else []
+        for question in questions:
+            question.chosen = decisions.get(question.written, question.default)
+            if question.suggestion is not None:
+                question.suggestion_value = f"map:{question.suggestion.pk}"
+        departments = list(Department.objects.order_by("kind", "order", "name"))
+        for department in departments:
+            department.map_value = f"map:{department.pk}"
+        context.update(
+            {
+                "result": result,
+                "parsed": result.parsed,
+                "token": token,
+                "file_name": name,
+                "fields": FIELDS,
+                "quarter_choices": QUARTER_CHOICES,
+                "labels": result.labels(),
+                "questions": questions,
+                "departments": departments,
+                "kinds": Department.Kind.choices,
+                "decisions": decisions,
+                "mapping": mapping,
+            }
+        )
+        return TemplateResponse(request, "admin/plan/plan_preview.html", context)
 
     @admin.action(description=gettext_lazy("复制到新年度(结构,不含进展)"))
     def copy_to_new_year(self, request, queryset):
@@ -70,6 +240,12 @@ class PlanAdmin(admin.ModelAdmin):
                 "title": _("复制计划"),
             },
         )
+
+
+def settings_max() -> int:
+    from django.conf import settings
+
+    return settings.IMPORT_MAX_BYTES
 
 
 @admin.register(WorkArea)

@@ -398,7 +398,8 @@ class UnitContributions:
 def unit_contributions(plan: Plan, quarter: int, today: datetime.date) -> list[UnitContributions]:
     """Per cooperating unit: contributions due this quarter, made and late. Three queries."""
     milestones = (
-        Milestone.objects.in_force().scheduled_in(quarter)
+        Milestone.objects.in_force()
+        .scheduled_in(quarter)
         .filter(measure__work_area__plan=plan)
         .prefetch_related(
             Prefetch(

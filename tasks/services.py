@@ -236,7 +236,8 @@ def workspace(user, plan: Plan, quarter: int, today: datetime.date) -> list[Meas
     """The user's milestones due in `quarter`, grouped by measure, overdue groups and
     rows first. Three queries whatever the plan's size."""
     milestones = list(
-        Milestone.objects.in_force().scheduled_in(quarter)
+        Milestone.objects.in_force()
+        .scheduled_in(quarter)
         .filter(
             measure__work_area__plan=plan,
             measure__responsible_offices__in=office_ids(user),

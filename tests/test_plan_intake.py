@@ -181,13 +181,15 @@ def test_the_published_text_loads_into_an_empty_database(plan_2014):
     assert plan.revisions.get().kind == PlanRevision.Kind.CREATED
 
 
-def word_plan(plan: Plan, *, table=True) -> bytes:
+def word_plan(
+    plan: Plan, *, table=True, title=None, schedule_header="进度安排", offices=None
+) -> bytes:
     """The 2014 plan as a Word table: a work-area row merged across, each measure's own
     cells merged down over its rows (vMerge, as Word writes it), one action and one
     schedule entry per row."""
     document = docx.Document()
     document.sections[0].orientation = WD_ORIENT.LANDSCAPE
-    document.add_paragraph(plan.title)
+    document.add_paragraph(title or plan.title)
     document.add_paragraph("重庆市知识产权局")
     document.add_paragraph("2014年4月15日")
     if not table:
@@ -195,7 +197,15 @@ def word_plan(plan: Plan, *, table=True) -> bytes:
         buffer = io.BytesIO()
         document.save(buffer)
         return buffer.getvalue()
-    headers = ["工作措施", "工作目标", "具体措施", "进度安排", "执行部门", "配合单位", "责任处室"]
+    headers = [
+        "工作措施",
+        "工作目标",
+        "具体措施",
+        schedule_header,
+        "执行部门",
+        "配合单位",
+        "责任处室",
+    ]
     grid = document.add_table(rows=1, cols=7)
     for cell, header in zip(grid.rows[0].cells, headers, strict=True):
         cell.text = header
@@ -214,6 +224,8 @@ def word_plan(plan: Plan, *, table=True) -> bytes:
                 5: m.cooperating_text,
                 6: "、".join(o.name for o in m.responsible_offices.order_by("order")),
             }
+            if offices and m.number in offices:
+                own[6] = offices[m.number]
             for column, text in own.items():
                 top = rows[0].cells[column]
                 if height > 1:

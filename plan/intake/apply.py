@@ -41,11 +41,17 @@ class Outcome:
 
 
 def apply_quarters(parsed: ParsedPlan, quarters: dict) -> None:
-    """An admin's quarters for a label (label → (first, last), or (None, None) for
-    unscheduled), over what the label reads as."""
+    """An admin's quarters for a label, over what the label reads as: keyed by the label
+    (every milestone so labelled) or by (label, first, last) as read (those milestones only,
+    so a phase's quarters set per measure stay apart). (None, None) is unscheduled."""
+    if not quarters:
+        return
     for milestone in parsed.milestones:
-        if milestone.label in quarters:
-            milestone.first, milestone.last = quarters[milestone.label]
+        key = (milestone.label, milestone.first, milestone.last)
+        chosen = quarters.get(key, quarters.get(milestone.label))
+        if chosen is not None:
+            milestone.read_as = (milestone.first, milestone.last)
+            milestone.first, milestone.last = chosen
             milestone.known = True
 
 

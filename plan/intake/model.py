@@ -39,6 +39,7 @@ class ParsedMilestone:
     where: str = ""
     known: bool = True  # the label's wording was recognised
     retired_on: datetime.date | None = None  # retired by a revision (our own export says)
+    read_as: tuple | None = None  # (first, last) as read, when an admin chose other quarters
 
 
 @dataclass

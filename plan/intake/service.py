@@ -24,19 +24,22 @@ class Intake:
         return not self.problems and self.outcome is not None
 
     def labels(self) -> list[dict]:
-        """Each label once, with the quarters it maps to, for the admin to check or change."""
+        """Each label once (per quarters it maps to), for the admin to check or change."""
         seen = {}
         for m in self.parsed.milestones:
-            if m.label not in seen:
+            was = m.read_as or (m.first, m.last)
+            key = (m.label, *was)
+            if key not in seen:
                 reading = read_label(m.label)
-                seen[m.label] = {
+                seen[key] = {
                     "label": m.label,
+                    "was": "-".join("" if q is None else str(q) for q in was),
                     "first": m.first,
                     "last": m.last,
                     "known": m.known and not reading.problem,
                     "count": 0,
                 }
-            seen[m.label]["count"] += 1
+            seen[key]["count"] += 1
         return list(seen.values())
 
 

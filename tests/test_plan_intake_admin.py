@@ -1,0 +1,137 @@
+"""The plan upload in the admin: upload → preview → confirm, and 计划调整 on a plan's page."""
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from departments.models import Department
+from plan.models import Measure, Milestone, Plan, PlanRevision
+from tasks.models import ProgressReport
+
+from . import builders
+from .test_plan_intake import exported, save, word_plan
+
+TITLE_2015 = "重庆市2015年专利事业发展战略推进计划"
+
+
+def word_2015(plan):
+    return word_plan(
+        plan,
+        title=TITLE_2015,
+        schedule_header="落实时间",
+        offices={2: "规划发展外", 3: "局内:条法处牵头,相关部门参与"},
+    )
+
+
+def test_only_admins_may_load_a_plan(client, plan_2014, staff, admin_user):
+    url = reverse("admin:plan_plan_load")
+    client.force_login(staff)
+    assert client.get(url).status_code in (302, 403)
+    client.force_login(admin_user)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "上传并预览" in response.content.decode()
+    changelist = client.get(reverse("admin:plan_plan_changelist")).content.decode()
+    assert url in changelist
+
+
+def test_upload_preview_map_answer_confirm(
+    client, plan_2014, admin_user, django_assert_max_num_queries
+):
+    client.force_login(admin_user)
+    url = reverse("admin:plan_plan_load")
+    upload = SimpleUploadedFile("2015计划.docx", word_2015(plan_2014))
+    with django_assert_max_num_queries(60):
+        response = client.post(url, {"file": upload})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "未识别的列“落实时间”" in page
+    assert Plan.objects.count() == 1
+    token = response.context["token"]
+    columns = {c.header: i for i, c in enumerate(response.context["parsed"].columns, start=1)}
+    answers = {"token": token, "refresh": "1"}
+    for header, index in columns.items():
+        answers[f"colh_{index}"] = header
+        answers[f"col_{index}"] = response.context["parsed"].columns[index - 1].field or ""
+    answers[f"col_{columns['落实时间']}"] = "schedule"
+    response = client.post(url, answers)
+    assert response.context["result"].problems == []
+    page = response.content.decode()
+    assert "您是不是要找:规划发展处?" in page
+    questions = {q.written: q for q in response.context["questions"]}
+    assert questions["规划发展外"].suggestion.name == "规划发展处"
+    assert "条法处" in questions and "相关部门" in questions
+    assert "工作措施18项" in page
+    questions = response.context["questions"]
+    for index, q in enumerate(questions, start=1):
+        answers[f"deptw_{index}"] = q.written
+        answers[f"dept_{index}"] = "text" if q.written == "相关部门" else q.default
+    del answers["refresh"]
+    answers["confirm"] = "1"
+    response = client.post(url, answers)
+    assert response.status_code == 302
+    plan = Plan.objects.get(title=TITLE_2015)
+    assert response["Location"] == reverse("admin:plan_plan_change", args=[plan.pk])
+    m2 = Measure.objects.get(work_area__plan=plan, number=2)
+    assert [o.name for o in m2.responsible_offices.all()] == ["规划发展处"]
+    assert "规划发展外" in Department.objects.get(name="规划发展处").aliases
+    assert Department.objects.filter(name="条法处", kind="office").exists()
+    assert not Department.objects.filter(name="相关部门").exists()
+    revision = plan.revisions.get()
+    assert (revision.kind, revision.by, revision.file_name) == (
+        "created",
+        admin_user,
+        "2015计划.docx",
+    )
+    # The token is spent: confirming again does nothing
+    response = client.post(url, answers)
+    assert response.status_code == 302 and Plan.objects.filter(title=TITLE_2015).count() == 1
+
+
+def test_revise_from_the_plans_page(client, plan_2014, admin_user, reviewer):
+    milestone = Milestone.objects.get(measure__number=2, label="第四季度")
+    builders.report(milestone, 4, reviewer=reviewer)
+    book = load_workbook(io.BytesIO(exported(plan_2014)))
+    sheet = book.worksheets[0]
+    for row in sheet.iter_rows(min_row=5, max_col=4):
+        if row[3].value and row[3].value.startswith("第四季度,召开专家论证会"):
+            row[3].value = None  # measure 2's fourth quarter dropped
+    client.force_login(admin_user)
+    change = client.get(reverse("admin:plan_plan_change", args=[plan_2014.pk])).content.decode()
+    url = reverse("admin:plan_plan_revise", args=[plan_2014.pk])
+    assert url in change
+    response = client.post(url, {"file": SimpleUploadedFile("调整.xlsx", save(book))})
+    page = response.content.decode()
+    assert "工作措施2的“第四季度”已有进展报告,调整取消(保留)" in page
+    response = client.post(url, {"token": response.context["token"], "confirm": "1"})
+    assert response.status_code == 302
+    milestone.refresh_from_db()
+    assert milestone.retired_on is not None
+    assert ProgressReport.objects.filter(milestone=milestone).exists()
+    assert PlanRevision.objects.get(plan=plan_2014).kind == "revised"
+    page = client.get(reverse("plan-document", args=[plan_2014.pk])).content.decode()
+    assert "计划调整记录" in page and "已调整取消" in page
+
+
+def test_a_bad_file_shows_its_problems_and_no_confirm(client, plan_2014, admin_user):
+    client.force_login(admin_user)
+    url = reverse("admin:plan_plan_load")
+    response = client.post(
+        url, {"file": SimpleUploadedFile("x.docx", word_plan(plan_2014, table=False))}
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Word文件中没有表格" in page
+    assert 'name="confirm"' in page and "disabled" in page
+
+
+@pytest.mark.parametrize("token", ["", "0" * 32, "../../etc/passwd"])
+def test_an_unknown_token_is_a_message(client, plan_2014, admin_user, token):
+    client.force_login(admin_user)
+    url = reverse("admin:plan_plan_load")
+    response = client.post(url, {"token": token, "confirm": "1"}, follow=True)
+    assert "已过期" in response.content.decode()
+    assert Plan.objects.count() == 1
