@@ -204,6 +204,7 @@ class PlanAdmin(admin.ModelAdmin):
                 "kinds": Department.Kind.choices,
                 "decisions": decisions,
                 "mapping": mapping,
+                "unrecognised_columns": any(c.field is None for c in result.parsed.columns),
             }
         )
         return TemplateResponse(request, "admin/plan/plan_preview.html", context)

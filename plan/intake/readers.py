@@ -469,7 +469,7 @@ def read_prelude(texts: list[str], plan: ParsedPlan, paragraphs: list[str] | Non
     """Title, year, issuer and date from what comes before the table: our export's first two
     rows, or a document's title and date lines."""
     texts = [t for t in [*(paragraphs or []), *texts] if t]
-    for text in texts:
+    for previous, text in zip(["", *texts], texts, strict=False):
         if meta := META.search(text):
             plan.year = int(meta[1])
             plan.issuer = meta[2].strip()
@@ -483,6 +483,8 @@ def read_prelude(texts: list[str], plan: ParsedPlan, paragraphs: list[str] | Non
         elif match := ISSUED.match(text):
             with contextlib.suppress(ValueError):
                 plan.issued_on = datetime.date(int(match[1]), int(match[2]), int(match[3]))
+            if not plan.issuer and previous and previous.strip("《》 ") != plan.title:
+                plan.issuer = previous[:100]
     if plan.year is None and (match := YEAR.search(plan.title)):
         plan.year = int(match[1])
 
