@@ -5,7 +5,6 @@ holds, and what is no department's name is kept as text only."""
 import re
 from dataclasses import dataclass, field
 
-from django.utils.translation import gettext as _
 from rapidfuzz import fuzz, process
 
 from departments.models import Department
@@ -24,12 +23,6 @@ FIELD_KINDS = {
     "executing": Department.Kind.BUREAU,
     "responsible": Department.Kind.OFFICE,
     "cooperating": Department.Kind.UNIT,
-}
-FIELD_NAMES = {
-    "issuer": _("印发单位"),
-    "executing": _("执行部门"),
-    "responsible": _("责任处室"),
-    "cooperating": _("配合单位"),
 }
 
 

@@ -4,7 +4,7 @@ the file's format, with every problem found (where it is and what is wrong)."""
 import datetime
 from dataclasses import dataclass, field
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 # The fields a column of a plan table can hold.
 FIELDS = [
