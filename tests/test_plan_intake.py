@@ -620,3 +620,23 @@ def test_a_retired_milestone_is_out_of_the_dashboard_figures(plan_2014):
     after = load_figures(plan_2014, 3, today)
     assert len(after) == len(before) - 1
     assert retired not in [f.milestone for f in after]
+
+
+def test_the_bench_plan_ten_times_the_size_loads(plan_2014):
+    """bench/run.py's plan_import_scale_ratio loads this file: it must load, 180 measures."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "bench_run", Path(settings.BASE_DIR) / "bench" / "run.py"
+    )
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    parsed = read_plan(exported(plan_2014))
+    result = intake(bench.plan_workbook(parsed, 10, "规模测试10倍2099年推进计划"), dry_run=False)
+    assert result.ok, result.problems
+    assert result.parsed.counts == {
+        "work_areas": 11,
+        "measures": 180,
+        "actions": 650,
+        "milestones": 610,
+    }
