@@ -318,10 +318,11 @@ class ActionAdmin(AdminImportExportMixin, admin.ModelAdmin):
 @admin.register(Milestone)
 class MilestoneAdmin(AdminImportExportMixin, admin.ModelAdmin):
     resource_classes = [MilestoneResource]
-    list_display = ["measure", "label", "first_quarter", "last_quarter", "text"]
+    list_display = ["measure", "label", "first_quarter", "last_quarter", "text", "retired_on"]
     list_editable = ["first_quarter", "last_quarter"]
     list_filter = [
         QuarterFilter,
+        ("retired_on", admin.EmptyFieldListFilter),
         "measure__work_area__plan",
         "measure__work_area",
         "measure__responsible_offices",

@@ -137,7 +137,7 @@ def test_dry_run_says_what_it_would_create_and_writes_nothing(plan_2014, tmp_pat
         (lambda s: s.cell(row=7, column=3, value="根据调研情况"), "第7行C列:具体措施应以编号开头"),
         (lambda s: s.cell(row=7, column=4, value="二季度调研"), "第7行D列:进度安排应以时间开头"),
         (lambda s: setattr(s["B6"], "value", None), "第6行B列:工作目标不能为空"),
-        (lambda s: s.cell(row=2, column=1, value="2014"), "没有写明印发单位"),
+        (lambda s: s.cell(row=1, column=1, value="附件"), "找不到计划标题"),
         (lambda s: s.cell(row=10, column=1, value="2.重复的编号"), "工作措施编号2重复"),
     ],
 )

@@ -10,6 +10,8 @@ import docx
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from docx.enum.section import WD_ORIENT
 from openpyxl import Workbook, load_workbook
 
@@ -632,6 +634,13 @@ def test_the_bench_plan_ten_times_the_size_loads(plan_2014):
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     parsed = read_plan(exported(plan_2014))
+    queries = {}
+    for times in (1, 10):  # the preview's queries: bulk writes, a batch per few hundred rows
+        data = bench.plan_workbook(parsed, times, f"规模测试{times}倍2099年推进计划")
+        with CaptureQueriesContext(connection) as captured:
+            assert intake(data).ok
+        queries[times] = len(captured)
+    assert queries[1] <= queries[10] <= 30
     result = intake(bench.plan_workbook(parsed, 10, "规模测试10倍2099年推进计划"), dry_run=False)
     assert result.ok, result.problems
     assert result.parsed.counts == {

@@ -112,34 +112,51 @@ class Writer:
         self.parsed, self.resolved, self.matching = parsed, resolved, matching
         self.created: list[Department] = []
         self.progress = progress
-        self.next_order = None
 
     # --- Departments ---------------------------------------------------------------------
+
+    def prepare_departments(self) -> None:
+        """Every new department at once, in the order the plan names them, and every new
+        spelling of an existing one as its alias: a bounded number of queries."""
+        new = [
+            (written, found[1])
+            for written, found in self.resolved.items()
+            if isinstance(found, tuple) and found[0] == "new"
+        ]
+        if new:
+            start = max(Department.objects.values_list("order", flat=True), default=0) + 1
+            made = []
+            for offset, (written, kind) in enumerate(new):
+                sheet = self.matching.sheet.get(written)
+                made.append(
+                    Department(
+                        name=written,
+                        kind=kind,
+                        order=start + offset,
+                        aliases=sheet.aliases if sheet else [],
+                        generic=sheet.generic if sheet else False,
+                    )
+                )
+            self.created = Department.objects.bulk_create(made)
+            for department in self.created:
+                self.resolved[department.name] = department
+        spelled = {}
+        for written, found in self.resolved.items():
+            if (
+                isinstance(found, Department)
+                and written != found.name
+                and written not in found.aliases
+            ):
+                found.aliases = [*found.aliases, written]  # next time it matches by alias
+                spelled[found.pk] = found
+        if spelled:
+            Department.objects.bulk_update(spelled.values(), ["aliases"])
 
     def department(self, written: str) -> Department | None:
         found = self.resolved.get(written)
         if isinstance(found, tuple) and found[0] == "alias":
             return self.department(found[1])
-        if isinstance(found, tuple):
-            if self.next_order is None:
-                self.next_order = (
-                    max(Department.objects.values_list("order", flat=True), default=0) + 1
-                )
-            sheet = self.matching.sheet.get(written)
-            department = Department.objects.create(
-                name=written,
-                kind=found[1],
-                order=self.next_order + len(self.created),
-                aliases=sheet.aliases if sheet else [],
-                generic=sheet.generic if sheet else False,
-            )
-            self.created.append(department)
-            self.resolved[written] = department
-            return department
-        if isinstance(found, Department) and written != found.name and written not in found.aliases:
-            found.aliases = [*found.aliases, written]  # next time it matches by alias
-            found.save(update_fields=["aliases"])
-        return found
+        return found if isinstance(found, Department) else None
 
     def departments(self, text: str) -> list[Department]:
         found = []
@@ -179,34 +196,56 @@ class Writer:
                     % {"title": parsed.title, "year": parsed.year}
                 ]
             )
+        self.prepare_departments()
         issuer = self.issuer(default_issuer)
         plan = Plan.objects.create(
             year=parsed.year, title=parsed.title, issued_on=parsed.issued_on, issuer=issuer
         )
-        actions, milestones = [], []
-        for order, pa in enumerate(parsed.areas, start=1):
-            area = WorkArea.objects.create(
-                plan=plan, numeral=pa.numeral, title=pa.title, order=order
-            )
+        areas = WorkArea.objects.bulk_create(
+            [
+                WorkArea(plan=plan, numeral=pa.numeral, title=pa.title, order=order)
+                for order, pa in enumerate(parsed.areas, start=1)
+            ]
+        )
+        measures, links = [], []
+        for area, pa in zip(areas, parsed.areas, strict=True):
             for pm in pa.measures:
-                measure = self.new_measure(area, pm, issuer)
-                actions += [
-                    Action(measure=measure, number=a.number, text=a.text) for a in pm.actions
-                ]
-                milestones += [
-                    Milestone(
-                        measure=measure,
-                        order=index,
-                        label=m.label,
-                        text=m.text,
-                        first_quarter=m.first,
-                        last_quarter=m.last,
-                        retired_on=m.retired_on,
+                executing, responsible, cooperating = self.measure_departments(pm, issuer)
+                measures.append(
+                    Measure(
+                        work_area=area,
+                        number=pm.number,
+                        title=pm.title,
+                        goal=pm.goal,
+                        executing_department=executing,
+                        cooperating_text=pm.cooperating,
                     )
-                    for index, m in enumerate(pm.milestones, start=1)
-                ]
+                )
+                links.append((pm, responsible, cooperating))
                 if self.progress:
                     self.progress(1)
+        measures = Measure.objects.bulk_create(measures, batch_size=500)
+        offices = Measure.responsible_offices.through
+        units = Measure.cooperating_units.through
+        office_rows, unit_rows, actions, milestones = [], [], [], []
+        for measure, (pm, responsible, cooperating) in zip(measures, links, strict=True):
+            office_rows += [offices(measure=measure, department=d) for d in responsible]
+            unit_rows += [units(measure=measure, department=d) for d in cooperating]
+            actions += [Action(measure=measure, number=a.number, text=a.text) for a in pm.actions]
+            milestones += [
+                Milestone(
+                    measure=measure,
+                    order=index,
+                    label=m.label,
+                    text=m.text,
+                    first_quarter=m.first,
+                    last_quarter=m.last,
+                    retired_on=m.retired_on,
+                )
+                for index, m in enumerate(pm.milestones, start=1)
+            ]
+        offices.objects.bulk_create(office_rows, batch_size=1000)
+        units.objects.bulk_create(unit_rows, batch_size=1000)
         Action.objects.bulk_create(actions, batch_size=500)
         Milestone.objects.bulk_create(milestones, batch_size=500)
         return Outcome(plan, parsed.counts, self.created)
@@ -248,13 +287,18 @@ class Writer:
             tally[kind] += 1
             changes.append(text)
 
-        if plan.title != parsed.title or plan.year != parsed.year:
+        self.prepare_departments()
+        if plan.year != parsed.year:
             raise Refused(
                 [
                     _("文件是“%(file)s”(%(fy)s年),不是要调整的计划“%(plan)s”(%(py)s年)。")
                     % {"file": parsed.title, "fy": parsed.year, "plan": plan.title, "py": plan.year}
                 ]
             )
+        if plan.title != parsed.title:
+            note("changed", _("计划标题改为“%(title)s”") % {"title": parsed.title})
+            plan.title = parsed.title
+            plan.save(update_fields=["title"])
         issuer = plan.issuer
         areas = {a.numeral: a for a in plan.work_areas.all()}
         measures = {
@@ -438,6 +482,14 @@ class Writer:
                 "first_quarter": pmile.first,
                 "last_quarter": pmile.last,
             }
+            if (
+                m is not None
+                and pmile.first is None
+                and pmile.read_as is None
+                and m.label == pmile.label
+                and m.first_quarter is not None
+            ):  # a phase an admin scheduled: the file has no quarters for it, keep the admin's
+                values["first_quarter"], values["last_quarter"] = m.first_quarter, m.last_quarter
             if m is None:
                 created.append(Milestone(measure=measure, order=index, **values))
                 note("added", _("工作措施%(m)s新增进度节点“%(l)s”") % {"m": who, "l": pmile.label})
