@@ -649,3 +649,35 @@ def test_the_bench_plan_ten_times_the_size_loads(plan_2014):
         "actions": 650,
         "milestones": 610,
     }
+
+
+def test_the_published_page_as_html_reads_as_the_fixture(plan_2014):
+    text = SOURCE.read_text(encoding="utf-8")
+    body = "".join(f"<p>{line}</p>\n" for line in text.split("\n"))
+    page = (
+        "<!DOCTYPE html><html><head><title>通知</title><style>p{margin:0}</style>"
+        "<script>var x = '工作措施';</script></head><body>"
+        f"{body}</body></html>"
+    )
+    parsed = read_plan(page.encode("utf-8"))
+    assert not parsed.errors, [str(p) for p in parsed.errors]
+    assert parsed_tree(parsed) == database_tree(plan_2014)
+
+
+def test_a_csv_in_gbk_reads_like_the_workbook(db):
+    import csv
+
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(NATIONAL)
+    from_csv = read_plan(buffer.getvalue().encode("gb18030"))
+    from_xlsx = read_plan(xlsx(NATIONAL))
+    assert from_csv.kind == "csv" and not from_csv.errors
+    assert parsed_tree(from_csv) == parsed_tree(from_xlsx)
+
+
+def test_the_format_is_told_by_content_not_name(plan_2014, tmp_path, capsys):
+    path = tmp_path / "计划.xlsx"  # a Word file under a workbook's name
+    path.write_bytes(word_plan(plan_2014, title="重庆市2016年专利事业发展战略推进计划"))
+    call_command("import_plan", str(path), dry_run=True)
+    out = capsys.readouterr().out
+    assert "Read docx: 2016" in out and "Would create plan 2016" in out

@@ -376,7 +376,6 @@ class Writer:
                     )
                 elif milestone.retired_on is None:
                     milestone.delete()
-            measure.actions.all().delete()
         # Areas the file no longer has: deleted when empty, kept (after the others) otherwise.
         last = len(parsed.areas)
         for area in areas.values():
