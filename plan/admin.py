@@ -160,7 +160,12 @@ class PlanAdmin(admin.ModelAdmin):
     def preview(self, request, context, token, data, name, plan, answers):
         mapping, decisions, quarters = intake_choices(answers)
         confirm = "confirm" in answers
+        overrides = {"title": (answers.get("plan_title") or "").strip()[:300]}
+        year = (answers.get("plan_year") or "").strip()
+        if year.isdecimal() and len(year) == 4:
+            overrides["year"] = int(year)
         options = {
+            "overrides": overrides,
             "mapping": mapping,
             "decisions": decisions,
             "quarters": quarters,

@@ -135,3 +135,29 @@ def test_an_unknown_token_is_a_message(client, plan_2014, admin_user, token):
     response = client.post(url, {"token": token, "confirm": "1"}, follow=True)
     assert "已过期" in response.content.decode()
     assert Plan.objects.count() == 1
+
+
+def test_a_plan_without_a_title_gets_one_in_the_preview(client, plan_2014, admin_user):
+    from .test_plan_intake import NATIONAL, xlsx
+
+    client.force_login(admin_user)
+    url = reverse("admin:plan_plan_load")
+    response = client.post(url, {"file": SimpleUploadedFile("任务分工.xlsx", xlsx(NATIONAL[1:]))})
+    problems = response.context["result"].problems
+    assert any("找不到计划标题" in p for p in problems)
+    assert any("找不到计划年度" in p for p in problems)
+    answers = {
+        "token": response.context["token"],
+        "plan_title": "2015年知识产权战略实施推进计划",
+        "plan_year": "2015",
+    }
+    preview = client.post(url, {**answers, "refresh": "1"})
+    assert preview.context["result"].problems == []
+    for index, q in enumerate(preview.context["questions"], start=1):
+        answers[f"deptw_{index}"] = q.written
+        answers[f"dept_{index}"] = q.default
+    response = client.post(url, {**answers, "confirm": "1"})
+    assert response.status_code == 302
+    plan = Plan.objects.get(year=2015)
+    assert plan.title == "2015年知识产权战略实施推进计划"
+    assert plan.issuer.name == "重庆市知识产权局"  # the bureau, as the file names no issuer

@@ -135,10 +135,33 @@ def header_key(text: str) -> str:
 # --- By content ---------------------------------------------------------------------------
 
 
-def read_plan(data: bytes, *, mapping: dict | None = None) -> ParsedPlan:
+def read_plan(
+    data: bytes, *, mapping: dict | None = None, overrides: dict | None = None
+) -> ParsedPlan:
     """The plan in `data`, whatever its format; `mapping` maps a column's header to the field
-    an admin chose for it. A file that cannot be read at all gives a plan with one problem."""
+    an admin chose for it; `overrides` gives the title, year or issuer where the file has
+    none (or the admin corrects it). A file that cannot be read at all gives a plan with one
+    problem."""
     plan = ParsedPlan()
+    try:
+        read_any(data, plan, mapping)
+    finally:
+        for key, value in (overrides or {}).items():
+            if value not in (None, ""):
+                setattr(plan, key, value)
+        if plan.measures or not plan.problems:
+            if not plan.title:
+                plan.error(_("找不到计划标题(表格上方应有一行写明“……计划”)。"))
+            if plan.year is None:
+                plan.error(_("找不到计划年度(标题中应有“20XX年”)。"))
+            elif not 2000 <= plan.year <= 2100:
+                plan.error(_("计划年度应在2000至2100年之间。"))
+            if len(plan.title) > 200:
+                plan.error(_("计划标题过长(最多200字)。"))
+    return plan
+
+
+def read_any(data: bytes, plan: ParsedPlan, mapping: dict | None) -> None:
     try:
         check_size(data)
         if data.startswith(ZIP_SIGNATURE):
@@ -173,7 +196,6 @@ def read_plan(data: bytes, *, mapping: dict | None = None) -> ParsedPlan:
     except SheetError as error:
         plan.areas = []
         plan.error(error.message)
-    return plan
 
 
 def zip_names(data: bytes) -> set[str]:
@@ -753,10 +775,6 @@ def check_tree(plan: ParsedPlan) -> None:
         if numerals.count(area.numeral) > 1:
             plan.error(_("工作领域序号“%(n)s”重复。") % {"n": area.numeral}, area.where)
             break
-    if not plan.title:
-        plan.error(_("找不到计划标题(表格上方应有一行写明“……计划”)。"))
-    if plan.year is None:
-        plan.error(_("找不到计划年度(标题中应有“20XX年”)。"))
 
 
 # --- Published text -----------------------------------------------------------------------

@@ -47,6 +47,7 @@ def intake(
     data: bytes,
     *,
     mapping: dict | None = None,
+    overrides: dict | None = None,
     decisions: dict | None = None,
     quarters: dict | None = None,
     revise: Plan | None = None,
@@ -56,7 +57,7 @@ def intake(
     default_issuer: str = "",
     progress=None,
 ) -> Intake:
-    parsed = read_plan(data, mapping=mapping)
+    parsed = read_plan(data, mapping=mapping, overrides=overrides)
     apply_quarters(parsed, quarters or {})
     result = Intake(parsed, notes=[str(p) for p in parsed.notes])
     if parsed.errors:

@@ -52,6 +52,8 @@ class Command(BaseCommand):
             help="quarters for a label, e.g. 第一阶段=1-2, or LABEL=none (unscheduled)",
         )
         parser.add_argument("--issuer", default="", help="issuer when the file names none")
+        parser.add_argument("--title", default="", help="the plan's title, over the file's")
+        parser.add_argument("--year", type=int, help="the plan's year, over the file's")
 
     def handle(self, *args, file, dry_run=False, revise=None, **options):
         path = Path(file)
@@ -71,6 +73,7 @@ class Command(BaseCommand):
             result = intake(
                 path.read_bytes(),
                 mapping=mapping,
+                overrides={"title": options["title"], "year": options["year"]},
                 decisions=decisions,
                 quarters=quarters,
                 revise=plan,
