@@ -1,9 +1,11 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -38,8 +40,15 @@ class PlanRevisionInline(admin.TabularInline):
     model = PlanRevision
     extra = 0
     can_delete = False
-    fields = ["at", "kind", "by", "file", "summary"]
+    fields = ["at", "kind", "by", "download", "summary"]
     readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("文件"))
+    def download(self, obj: PlanRevision):
+        if not obj.file:
+            return obj.file_name or "—"
+        url = reverse("admin:plan_plan_revision_file", args=[obj.plan_id, obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.file_name or _("下载"))
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -111,12 +120,28 @@ class PlanAdmin(admin.ModelAdmin):
                 name="plan_plan_load",
             ),
             path(
+                "<int:plan_id>/revisions/<int:revision_id>/file/",
+                self.admin_site.admin_view(self.revision_file),
+                name="plan_plan_revision_file",
+            ),
+            path(
                 "<int:plan_id>/revise/",
                 self.admin_site.admin_view(self.load_view),
                 name="plan_plan_revise",
             ),
         ]
         return own + super().get_urls()
+
+    def revision_file(self, request, plan_id, revision_id):
+        """The file a plan was loaded or revised from, for admins."""
+        revision = get_object_or_404(PlanRevision, pk=revision_id, plan_id=plan_id)
+        if not (roles.is_admin(request.user) and self.has_view_permission(request, revision.plan)):
+            raise PermissionDenied
+        if not revision.file:
+            raise Http404
+        return FileResponse(
+            revision.file.open("rb"), as_attachment=True, filename=revision.file_name or "plan"
+        )
 
     def may_load(self, request, plan=None) -> bool:
         if not roles.is_admin(request.user):

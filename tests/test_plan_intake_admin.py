@@ -161,3 +161,23 @@ def test_a_plan_without_a_title_gets_one_in_the_preview(client, plan_2014, admin
     plan = Plan.objects.get(year=2015)
     assert plan.title == "2015年知识产权战略实施推进计划"
     assert plan.issuer.name == "重庆市知识产权局"  # the bureau, as the file names no issuer
+
+
+def test_the_file_of_a_revision_is_for_admins(client, plan_2014, admin_user, leader):
+    client.force_login(admin_user)
+    url = reverse("admin:plan_plan_load")
+    data = word_2015(plan_2014)
+    response = client.post(url, {"file": SimpleUploadedFile("2015计划.docx", data)})
+    answers = {"token": response.context["token"], "confirm": "1"}
+    for index, column in enumerate(response.context["parsed"].columns, start=1):
+        answers[f"colh_{index}"] = column.header
+        answers[f"col_{index}"] = column.field or "schedule"
+    assert client.post(url, answers).status_code == 302
+    revision = PlanRevision.objects.get()
+    page = client.get(reverse("admin:plan_plan_change", args=[revision.plan_id])).content.decode()
+    link = reverse("admin:plan_plan_revision_file", args=[revision.plan_id, revision.pk])
+    assert link in page
+    response = client.get(link)
+    assert b"".join(response.streaming_content) == data
+    client.force_login(leader)
+    assert client.get(link).status_code in (302, 403)

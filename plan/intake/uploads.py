@@ -3,12 +3,14 @@ the uploader's session holds: nobody else can confirm it, and nothing is written
 plan until they do."""
 
 import secrets
+import time
 from pathlib import Path
 
 from django.conf import settings
 
 SESSION_KEY = "plan_intake_uploads"
 MAX_KEPT = 5  # per session; older ones are removed
+MAX_AGE = 24 * 3600  # an upload nobody confirmed within a day is removed
 
 
 def folder() -> Path:
@@ -18,6 +20,10 @@ def folder() -> Path:
 
 
 def keep(request, data: bytes, name: str) -> str:
+    now = time.time()
+    for old in folder().iterdir():  # uploads abandoned in a preview
+        if old.is_file() and now - old.stat().st_mtime > MAX_AGE:
+            old.unlink(missing_ok=True)
     token = secrets.token_hex(16)
     (folder() / token).write_bytes(data)
     kept = request.session.get(SESSION_KEY, {})
