@@ -681,3 +681,41 @@ def test_the_format_is_told_by_content_not_name(plan_2014, tmp_path, capsys):
     call_command("import_plan", str(path), dry_run=True)
     out = capsys.readouterr().out
     assert "Read docx: 2016" in out and "Would create plan 2016" in out
+
+
+def test_the_command_takes_the_admins_answers(db, tmp_path, capsys):
+    Department.objects.create(name="国家知识产权局", kind="bureau", order=1)
+    Department.objects.create(name="保护协调司", kind="office", order=2, aliases=["保护司"])
+    rows = [list(row) for row in NATIONAL]
+    rows[1][6] = "截止日期"
+    path = tmp_path / "national.csv"
+    path.write_bytes("\n".join(",".join(str(v) for v in row) for row in rows).encode("utf-8"))
+    with pytest.raises(CommandError, match="未识别的列“截止日期”"):
+        call_command("import_plan", str(path))
+    call_command(
+        "import_plan",
+        str(path),
+        column=["截止日期=schedule"],
+        department=["相关部门=text", "审查业务管理部=保护协调司"],
+        quarters=["待国务院部署=3-4"],
+    )
+    out = capsys.readouterr().out
+    assert "column 截止日期 → schedule" in out and "Created plan 2015" in out
+    plan = Plan.objects.get()
+    waiting = Milestone.objects.get(measure__work_area__plan=plan, label="待国务院部署")
+    assert waiting.quarters == range(3, 5)
+    assert not Department.objects.filter(name="相关部门").exists()
+    m2 = Measure.objects.get(number=2)
+    assert [o.name for o in m2.responsible_offices.all()] == ["保护协调司"]
+    with pytest.raises(CommandError, match="FIELD is one of"):
+        call_command("import_plan", str(path), column=["截止日期=deadline"])
+
+
+def test_revise_by_a_year_with_two_plans_asks_for_the_id(plan_2014, tmp_path):
+    services_copy = Plan.objects.create(
+        year=2014, title="另一份2014年计划", issuer=plan_2014.issuer
+    )
+    path = tmp_path / "plan.xlsx"
+    path.write_bytes(exported(plan_2014))
+    with pytest.raises(CommandError, match=f"2 plans that year; give the id: .*{services_copy.pk}"):
+        call_command("import_plan", str(path), revise="2014")
