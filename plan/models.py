@@ -204,10 +204,13 @@ class MilestoneQuerySet(models.QuerySet):
     def unscheduled(self):
         return self.filter(first_quarter__isnull=True)
 
-    def in_force(self):
-        """Milestones the plan still holds: not retired by a revision (计划调整). A retired
-        milestone keeps its reports but is out of the figures from its retirement on."""
-        return self.filter(retired_on__isnull=True)
+    def in_force(self, on: datetime.date | None = None):
+        """Milestones the plan holds (on date `on`, else now): not retired by a revision
+        (计划调整) by then. A retired milestone keeps its reports but is out of the figures
+        from its retirement on: figures for a quarter that ended before it still count it."""
+        if on is None:
+            return self.filter(retired_on__isnull=True)
+        return self.filter(models.Q(retired_on__isnull=True) | models.Q(retired_on__gt=on))
 
 
 class Milestone(models.Model):

@@ -616,12 +616,14 @@ def test_a_retired_milestone_is_out_of_the_dashboard_figures(plan_2014):
 
     today = datetime.date(2014, 8, 1)
     before = load_figures(plan_2014, 3, today)
-    retired = Milestone.objects.get(measure__number=2, label="第三季度")
-    retired.retired_on = today
+    retired = Milestone.objects.get(measure__number=2, label="第二季度")
+    retired.retired_on = datetime.date(2014, 7, 20)  # revised in July
     retired.save()
     after = load_figures(plan_2014, 3, today)
     assert len(after) == len(before) - 1
     assert retired not in [f.milestone for f in after]
+    # The second quarter's figures, which ended before the revision, still count it.
+    assert retired in [f.milestone for f in load_figures(plan_2014, 2, today)]
 
 
 def test_the_bench_plan_ten_times_the_size_loads(plan_2014):
