@@ -54,10 +54,13 @@ class PlanRevisionInline(admin.TabularInline):
         return False
 
 
-def intake_choices(form_data) -> tuple[dict, dict, dict]:
+QUARTER_VALUES = {"1": 1, "2": 2, "3": 3, "4": 4}
+
+
+def intake_choices(form_data) -> tuple[dict, dict, dict, list[str]]:
     """The admin's answers on the preview page: column → field, written department name →
-    decision, (label, first, last) → quarters."""
-    mapping, decisions, quarters = {}, {}, {}
+    decision, (label, first, last) → quarters; and what cannot be taken (a reversed span)."""
+    mapping, decisions, quarters, complaints = {}, {}, {}, []
     fields = {key for key, _label in FIELDS}
     for key, header in form_data.items():
         if key.startswith("colh_"):
@@ -71,23 +74,24 @@ def intake_choices(form_data) -> tuple[dict, dict, dict]:
         elif key.startswith("label_"):
             index = key[6:]
             was = (form_data.get(f"qwas_{index}") or "").split("-")
-            now_first, now_last = form_data.get(f"qf_{index}"), form_data.get(f"ql_{index}")
-            original = (
-                tuple(int(v) if v.isdigit() else None for v in was[:2]) if len(was) == 2 else None
-            )
-            if original is None:
+            if len(was) != 2:
                 continue
+            original = tuple(QUARTER_VALUES.get(v) for v in was)
             chosen = (
-                int(now_first) if (now_first or "").isdigit() else None,
-                int(now_last) if (now_last or "").isdigit() else None,
+                QUARTER_VALUES.get(form_data.get(f"qf_{index}", "")),
+                QUARTER_VALUES.get(form_data.get(f"ql_{index}", "")),
             )
             if None in chosen:
                 chosen = (None, None)
-            if chosen[0] is not None and not 1 <= chosen[0] <= chosen[1] <= 4:
-                continue  # a reversed choice keeps what the label reads as
+            if chosen[0] is not None and chosen[0] > chosen[1]:
+                complaints.append(
+                    _("“%(label)s”:起始季度不能晚于截止季度,已恢复为原来的对应。")
+                    % {"label": header}
+                )
+                continue
             if chosen != original:
                 quarters[(header, *original)] = chosen
-    return mapping, decisions, quarters
+    return mapping, decisions, quarters, complaints
 
 
 class CopyPlanForm(forms.Form):
@@ -183,7 +187,7 @@ class PlanAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/plan/plan_load.html", context)
 
     def preview(self, request, context, token, data, name, plan, answers):
-        mapping, decisions, quarters = intake_choices(answers)
+        mapping, decisions, quarters, complaints = intake_choices(answers)
         confirm = "confirm" in answers
         overrides = {"title": (answers.get("plan_title") or "").strip()[:300]}
         year = (answers.get("plan_year") or "").strip()
@@ -199,6 +203,7 @@ class PlanAdmin(admin.ModelAdmin):
             "file_name": name,
         }
         result = intake(data, dry_run=True, **options)
+        result.problems = complaints + result.problems
         if confirm and result.ok:
             result = intake(data, dry_run=False, **options)
             if result.ok:

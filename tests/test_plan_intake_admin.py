@@ -181,3 +181,35 @@ def test_the_file_of_a_revision_is_for_admins(client, plan_2014, admin_user, lea
     assert b"".join(response.streaming_content) == data
     client.force_login(leader)
     assert client.get(link).status_code in (302, 403)
+
+
+def test_an_admin_sets_a_labels_quarters_in_the_preview(client, plan_2014, admin_user):
+    from .test_plan_intake import NATIONAL, xlsx
+
+    client.force_login(admin_user)
+    url = reverse("admin:plan_plan_load")
+    response = client.post(url, {"file": SimpleUploadedFile("national.xlsx", xlsx(NATIONAL))})
+    labels = response.context["labels"]
+    index = next(i for i, x in enumerate(labels, start=1) if x["label"] == "待国务院部署")
+    assert labels[index - 1]["first"] is None and not labels[index - 1]["known"]
+    answers = {
+        "token": response.context["token"],
+        f"label_{index}": "待国务院部署",
+        f"qwas_{index}": "-",
+        f"qf_{index}": "4",
+        f"ql_{index}": "3",
+        "refresh": "1",
+    }
+    response = client.post(url, answers)
+    assert any("起始季度不能晚于截止季度" in p for p in response.context["result"].problems)
+    answers.update({f"qf_{index}": "3", f"ql_{index}": "4", f"qwas_{index}": "9" * 5000})
+    response = client.post(url, answers)  # a forged value is ignored, not a 500
+    assert response.status_code == 200
+    answers[f"qwas_{index}"] = "-"
+    response = client.post(url, answers)
+    assert response.context["result"].problems == []
+    waiting = next(m for m in response.context["parsed"].milestones if m.label == "待国务院部署")
+    assert (waiting.first, waiting.last) == (3, 4)
+    del answers["refresh"]
+    assert client.post(url, {**answers, "confirm": "1"}).status_code == 302
+    assert Milestone.objects.get(label="待国务院部署").quarters == range(3, 5)
