@@ -134,6 +134,10 @@ def empty_database():
         ("2014年9月30日前", (1, 3)),
         ("年底前", (1, 4)),
         ("第一阶段", (None, None)),
+        ("二季度", (2, 2)),
+        ("一至二季度", (1, 2)),
+        ("第三、四季度", (3, 4)),
+        ("每季度", (1, 4)),
     ],
 )
 def test_a_deadline_maps_to_the_quarters_it_spans(label, span):
@@ -152,6 +156,8 @@ def test_an_entry_splits_into_label_and_text():
     assert split_entry("第二至四季度,全面推进。") == ("第二至四季度", "全面推进。")
     assert split_entry("6月底前:完成调研。") == ("6月底前", "完成调研。")
     assert split_entry("二季度调研") is None
+    assert split_entry("第三、四季度,总结。") == ("第三、四季度", "总结。")
+    assert split_entry("二季度:调研。") == ("二季度", "调研。")
 
 
 def test_free_text_in_a_department_cell_gives_the_names_it_holds():

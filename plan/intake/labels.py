@@ -29,9 +29,12 @@ MONTHS = {
 }
 DASH = r"(?:-{1,2}|—{1,2}|–{1,2}|－|~|～|至|到)"
 Q = r"([一二三四1-4])"
-QUARTER_SPAN = re.compile(rf"^第{Q}(?:季度)?(?:{DASH}(?:第)?{Q})?季度$")
+QUARTER_SPAN = re.compile(rf"^第?{Q}(?:季度)?(?:{DASH}(?:第)?{Q})?季度$")
+QUARTER_LIST = re.compile(r"^第?([一二三四1-4](?:[、,,和及][一二三四1-4])+)季度$")
 HALF = {"上半年": (1, 2), "下半年": (3, 4)}
-WHOLE_YEAR = re.compile(r"^(?:全年|年内|全年度|年度内|持续推进|长期|长期坚持|常态化|持续开展)")
+WHOLE_YEAR = re.compile(
+    r"^(?:全年|年内|全年度|年度内|持续推进|长期|长期坚持|常态化|持续开展|每季度|各季度)"
+)
 YEAR_END = re.compile(r"^(?:(?:\d{4})年)?(?:年底|年末)(?:前|之前)?$")
 MONTH = r"(\d{1,2}|十[一二]?|[一二三四五六七八九])"
 DEADLINE = re.compile(
@@ -44,7 +47,8 @@ DATE = re.compile(r"^(\d{4})[-./](\d{1,2})(?:[-./](\d{1,2}))?(?:前|之前)?$")
 PHASE = re.compile(r"^第[一二三四五六七八九十\d]+阶段$")
 # What may start a 进度安排 entry: a label then a separator.
 ENTRY_LABEL = (
-    rf"第[一二三四1-4](?:季度)?(?:{DASH}(?:第)?[一二三四1-4])?季度"
+    r"第?[一二三四1-4](?:[、和及][一二三四1-4])+季度"
+    rf"|第?[一二三四1-4](?:季度)?(?:{DASH}(?:第)?[一二三四1-4])?季度"
     r"|第[一二三四五六七八九十\d]+阶段"
     r"|上半年|下半年|全年|年内有阶段性成果|年内|持续推进"
     rf"|(?:\d{{4}}年)?(?:{MONTH}月(?:底|末|份)?(?:\d{{1,2}}日)?(?:前|之前|以前)?|年底前)"
@@ -86,6 +90,11 @@ def read_label(label: str) -> Reading:
                 % {"label": label, "a": "一二三四"[last - 1], "b": "一二三四"[first - 1]}
             )
         return Reading(first, last)
+    if match := QUARTER_LIST.match(text):
+        quarters = [CN[q] for q in re.findall(r"[一二三四1-4]", match[1])]
+        if quarters != sorted(quarters):
+            return Reading(problem=_("“%(label)s”中的季度顺序颠倒。") % {"label": label})
+        return Reading(quarters[0], quarters[-1])
     if text in HALF:
         return Reading(*HALF[text])
     if WHOLE_YEAR.match(text) or YEAR_END.match(text):
