@@ -750,7 +750,27 @@ def check_tree(plan: ParsedPlan) -> None:
             if measure.number is None:
                 plan.error(_("工作措施应以编号开头,如“2.加强…”。"), measure.where)
     seen = {}
+    for area in plan.areas:
+        if len(area.numeral) > 10 or len(area.title) > 200:
+            plan.error(_("工作领域名称过长(最多200字)。"), area.where)
     for measure in measures:
+        too_long = [
+            (name, size)
+            for name, size, value in (
+                (_("工作措施"), 300, measure.title),
+                (_("配合单位"), 300, measure.cooperating),
+            )
+            if len(value) > size
+        ]
+        for name, size in too_long:
+            plan.error(
+                _("%(name)s过长,最多%(size)s字。") % {"name": name, "size": size}, measure.where
+            )
+        if measure.number is not None and measure.number > 32767:
+            plan.error(_("工作措施编号过大。"), measure.where)
+            measure.number = None
+        if any(a.number > 32767 for a in measure.actions):
+            plan.error(_("具体措施编号过大。"), measure.where)
         if measure.number is None:
             continue
         if measure.number in seen:
@@ -852,8 +872,9 @@ def read_text(text: str, plan: ParsedPlan) -> None:
         plan.year = int(match[1])
     for previous, line in zip(lines_before, lines_before[1:], strict=False):
         if (match := ISSUED.match(line)) and not plan.issued_on:
-            plan.issued_on = datetime.date(int(match[1]), int(match[2]), int(match[3]))
-            plan.issuer = previous
+            with contextlib.suppress(ValueError):
+                plan.issued_on = datetime.date(int(match[1]), int(match[2]), int(match[3]))
+            plan.issuer = previous[:100]
     start = headers[0].end()
     end = END_OF_PAGE.search(text, start)
     body = text[start : end.start() if end else len(text)]
