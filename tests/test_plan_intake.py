@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 from docx.enum.section import WD_ORIENT
 from openpyxl import Workbook, load_workbook
 
@@ -25,6 +26,14 @@ from plan.models import Action, Measure, Milestone, Plan, PlanRevision, WorkArea
 from tasks.models import ProgressReport
 
 from . import builders
+
+
+@pytest.fixture(autouse=True)
+def chinese():
+    """Messages in the UI's default language, whatever an earlier test activated."""
+    with translation.override("zh-hans"):
+        yield
+
 
 SOURCE = Path(settings.BASE_DIR) / "fixtures" / "source" / "chongqing_2014_plan.txt"
 PLAN_TABLES = (Plan, WorkArea, Measure, Action, Milestone, Department, PlanRevision)
@@ -727,3 +736,11 @@ def test_revise_by_a_year_with_two_plans_asks_for_the_id(plan_2014, tmp_path):
     path.write_bytes(exported(plan_2014))
     with pytest.raises(CommandError, match=f"2 plans that year; give the id: .*{services_copy.pk}"):
         call_command("import_plan", str(path), revise="2014")
+
+
+def test_an_export_made_in_english_reads_back(plan_2014):
+    with translation.override("en"):
+        data = exported(plan_2014)
+    parsed = read_plan(data)
+    assert not parsed.errors, [str(p) for p in parsed.errors]
+    assert parsed_tree(parsed) == database_tree(plan_2014)

@@ -88,6 +88,7 @@ IGNORED = {
     "第三季度",
     "第四季度",
 }
+PROGRESS_QUARTER = re.compile(r"^(?:Q[1-4]|(?:Quarter|quarter)[1-4]|第[一二三四]季度)$")
 SCHEDULE_HEADERS = {"进度安排", "时间安排", "进度要求"}
 
 
@@ -422,8 +423,8 @@ def find_header(grid: Grid, mapping: dict) -> tuple[int | None, list[Column]]:
 
 
 def field_of(key: str, keys: list[str]) -> str | None:
-    if key in IGNORED:
-        return "ignore"
+    if key in IGNORED or PROGRESS_QUARTER.match(key):
+        return "ignore"  # the progress columns of our export, in either language
     three_levels = "具体任务" in keys or "二级任务" in keys
     for name, synonyms in SYNONYMS.items():
         if key in synonyms:
