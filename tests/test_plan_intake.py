@@ -744,3 +744,37 @@ def test_an_export_made_in_english_reads_back(plan_2014):
     parsed = read_plan(data)
     assert not parsed.errors, [str(p) for p in parsed.errors]
     assert parsed_tree(parsed) == database_tree(plan_2014)
+
+
+def test_a_revision_preview_writes_only_what_changed(plan_2014):
+    data = exported(plan_2014)
+    with CaptureQueriesContext(connection) as unchanged:
+        result = intake(data, revise=plan_2014)
+    assert result.ok and result.outcome.changes == []
+    book = load_workbook(io.BytesIO(revised_2014(plan_2014)))
+    with CaptureQueriesContext(connection) as changed:
+        result = intake(save(book), revise=plan_2014)
+    assert len(result.outcome.changes) == 2
+    writes = [q["sql"] for q in changed if q["sql"].startswith(("UPDATE", "INSERT", "DELETE"))]
+    assert len(unchanged) <= 30, len(unchanged)
+    assert len(changed) - len(unchanged) <= 2 * len(writes) <= 10
+
+
+def test_a_revision_moves_renames_adds_and_removes_work_areas(db):
+    Department.objects.create(name="国家知识产权局", kind="bureau", order=1)
+    assert intake(xlsx(NATIONAL), dry_run=False).ok
+    plan = Plan.objects.get()
+    rows = [list(row) for row in NATIONAL]
+    rows = [rows[0], rows[1], *rows[5:7], *rows[2:5]]  # area 二 first now
+    rows[-1][1] = rows[-2][1] = rows[-3][1] = "三、健全运用体系"  # area 一 is gone …
+    rows[2][1] = rows[3][1] = "二、强化知识产权保护"  # … and 二 renamed
+    result = intake(xlsx(rows), revise=plan, dry_run=False)
+    assert result.ok, result.problems
+    changes = "\n".join(result.outcome.changes)
+    assert "工作领域(二)名称改为“强化知识产权保护”" in changes
+    assert "新增工作领域(三)健全运用体系" in changes
+    assert "删除工作领域(一)完善知识产权法律制度" in changes
+    assert "删除工作措施4.推进信用体系建设" in changes
+    areas = [(a.numeral, a.title, a.order) for a in plan.work_areas.order_by("order")]
+    assert areas == [("二", "强化知识产权保护", 1), ("三", "健全运用体系", 2)]
+    assert Measure.objects.get(number=1).work_area.numeral == "三"

@@ -310,10 +310,12 @@ class Writer:
         kept_ids = held_milestones(
             Milestone.objects.filter(measure__work_area__plan=plan).values_list("pk", flat=True)
         )
-        # Orders out of the way first: areas may come in another order.
-        for offset, area in enumerate(areas.values(), start=1):
-            area.order = 1000 + offset
-        WorkArea.objects.bulk_update(areas.values(), ["order"])
+        positions = {pa.numeral: order for order, pa in enumerate(parsed.areas, start=1)}
+        if any(positions.get(numeral) != area.order for numeral, area in areas.items()):
+            # Orders out of the way first: areas come in another order, or some are gone.
+            for offset, area in enumerate(areas.values(), start=1):
+                area.order = 1000 + offset
+            WorkArea.objects.bulk_update(areas.values(), ["order"])
         seen_measures = set()
         for order, pa in enumerate(parsed.areas, start=1):
             area = areas.get(pa.numeral)
@@ -329,8 +331,9 @@ class Writer:
                         "changed",
                         _("工作领域(%(n)s)名称改为“%(t)s”") % {"n": pa.numeral, "t": pa.title},
                     )
-                area.title, area.order = pa.title, order
-                area.save(update_fields=["title", "order"])
+                if (area.title, area.order) != (pa.title, order):
+                    area.title, area.order = pa.title, order
+                    area.save(update_fields=["title", "order"])
             for pm in pa.measures:
                 seen_measures.add(pm.number)
                 measure = measures.get(pm.number)
@@ -378,8 +381,8 @@ class Writer:
                     milestone.delete()
         # Areas the file no longer has: deleted when empty, kept (after the others) otherwise.
         last = len(parsed.areas)
-        for area in areas.values():
-            if area.order >= 1000:
+        for numeral, area in areas.items():
+            if numeral not in positions:
                 if area.measures.exists():
                     last += 1
                     area.order = last
@@ -455,10 +458,12 @@ class Writer:
                     pairs[index] = candidate
                     rest.remove(candidate)
         who = f"{pm.number}"
+        newly_retired = []
         for m in rest:
             if m.pk in kept_ids:
                 m.retired_on = today
                 retired.append(m)
+                newly_retired.append(m)
                 note(
                     "retired",
                     _("工作措施%(m)s的“%(l)s”已有进展报告,调整取消(保留)")
@@ -467,12 +472,8 @@ class Writer:
             else:
                 m.delete()
                 note("removed", _("工作措施%(m)s删除进度节点“%(l)s”") % {"m": who, "l": m.label})
-        # Orders out of the way, then as the file has them; retired ones after.
-        keep = [*pairs.values(), *retired]
-        for offset, m in enumerate(keep, start=1):
-            m.order = 1000 + offset
-        Milestone.objects.bulk_update(keep, ["order", "retired_on"])
-        changed, created = [], []
+        # As the file has them, retired ones after; written only where something changed.
+        final, dirty, created = [], set(), []
         for index, pmile in enumerate(wanted, start=1):
             m = pairs.get(index - 1)
             values = {
@@ -497,17 +498,25 @@ class Writer:
                 note(
                     "changed", _("工作措施%(m)s修改进度节点“%(l)s”") % {"m": who, "l": pmile.label}
                 )
-            for k, v in values.items():
-                setattr(m, k, v)
-            m.order = index
-            changed.append(m)
-        for offset, m in enumerate(retired, start=len(wanted) + 1):
-            m.order = offset
-            changed.append(m)
-        Milestone.objects.bulk_update(
-            changed, ["label", "text", "first_quarter", "last_quarter", "order", "retired_on"]
-        )
-        Milestone.objects.bulk_create(created)
+                for k, v in values.items():
+                    setattr(m, k, v)
+                dirty.add(m.pk)
+            final.append((m, index))
+        final += [(m, offset) for offset, m in enumerate(retired, start=len(wanted) + 1)]
+        dirty |= {m.pk for m in newly_retired}
+        fields = ["label", "text", "first_quarter", "last_quarter", "order", "retired_on"]
+        if any(m.order != order for m, order in final):
+            # Orders out of the way first: (measure, order) is unique at every step.
+            for offset, (m, _order) in enumerate(final, start=1):
+                m.order = 1000 + offset
+            Milestone.objects.bulk_update([m for m, _o in final], ["order"])
+            for m, order in final:
+                m.order = order
+            Milestone.objects.bulk_update([m for m, _o in final], fields)
+        elif dirty:
+            Milestone.objects.bulk_update([m for m, _o in final if m.pk in dirty], fields)
+        if created:
+            Milestone.objects.bulk_create(created)
 
 
 def held_milestones(ids) -> set[int]:
