@@ -778,3 +778,20 @@ def test_a_revision_moves_renames_adds_and_removes_work_areas(db):
     areas = [(a.numeral, a.title, a.order) for a in plan.work_areas.order_by("order")]
     assert areas == [("二", "强化知识产权保护", 1), ("三", "健全运用体系", 2)]
     assert Measure.objects.get(number=1).work_area.numeral == "三"
+
+
+def test_a_word_file_with_two_plans_is_refused(plan_2014):
+    first = docx.Document(io.BytesIO(word_plan(plan_2014)))
+    second = docx.Document(
+        io.BytesIO(word_plan(plan_2014, title="重庆市2015年专利事业发展战略推进计划"))
+    )
+    body = first.element.body
+    for element in list(second.element.body):
+        if element.tag.endswith("sectPr"):
+            continue
+        body.append(element)
+    buffer = io.BytesIO()
+    first.save(buffer)
+    result = intake(buffer.getvalue())
+    assert any("2份计划" in p for p in result.problems), result.problems
+    assert Plan.objects.count() == 1
