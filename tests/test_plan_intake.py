@@ -795,3 +795,27 @@ def test_a_word_file_with_two_plans_is_refused(plan_2014):
     result = intake(buffer.getvalue())
     assert any("2份计划" in p for p in result.problems), result.problems
     assert Plan.objects.count() == 1
+
+
+def test_a_word_plan_split_into_tables_with_its_notice_is_one_plan(plan_2014):
+    document = docx.Document(io.BytesIO(word_plan(plan_2014)))
+    body = document.element.body
+    notice = document.add_paragraph(
+        f"附件:《{plan_2014.title}》"
+    )._p  # the notice names the plan again
+    body.remove(notice)
+    body.insert(0, notice)
+    # the table continued as a second table after a page break, its header repeated
+    table = document.tables[0]
+    rows = table._tbl.tr_lst
+    second = document.add_table(rows=1, cols=7)
+    for cell, header in zip(second.rows[0].cells, table.rows[0].cells, strict=True):
+        cell.text = header.text
+    split = next(i for i, tr in enumerate(rows) if "(四)" in tr.xpath("string(.)"))
+    for tr in rows[split:]:
+        second._tbl.append(tr)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    parsed = read_plan(buffer.getvalue())
+    assert not parsed.errors, [str(p) for p in parsed.errors]
+    assert parsed_tree(parsed) == database_tree(plan_2014)

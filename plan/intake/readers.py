@@ -356,7 +356,7 @@ def read_docx(data: bytes, plan: ParsedPlan, mapping: dict) -> None:
         grid = docx_grid(table)
         if find_header(grid, mapping)[0] is not None:
             tables.append(grid)
-    titles = [p for p in paragraphs if "计划" in p and YEAR.search(p) and len(p) < 80]
+    titles = [t for t in map(plan_title_of, paragraphs) if t]
     if len(tables) > 1 and len(set(titles)) > 1:
         plan.error(
             _("文件中有%(count)s份计划(%(titles)s):一次只能导入一份计划,请分开上传。")
@@ -712,6 +712,20 @@ class GridReader:
         check_tree(self.plan)
 
 
+QUOTED_TITLE = re.compile(r"《([^《》]{0,80}(?:19|20)\d\d年[^《》]{0,80}计划)》")
+
+
+def plan_title_of(line: str) -> str | None:
+    """The plan a line names as its title (a title line, or 《…计划》 in a line such as
+    关于印发《…》的通知); None for any other line."""
+    line = line.strip()
+    if match := QUOTED_TITLE.search(line):
+        return match[1]
+    if PLAN_TITLE.match(line):
+        return line.strip("《》 ")
+    return None
+
+
 def first_line(text: str) -> str:
     line = (text or "").strip().split("\n")[0]
     match = NUMBERED.match(line)
@@ -889,7 +903,8 @@ def read_text(text: str, plan: ParsedPlan) -> None:
     ]  # page breaks; a second plan has a second title just before its header
     for repeat in repeats:
         preceding = body[: repeat.start()].rstrip("\n").rsplit("\n", 1)[-1]
-        if PLAN_TITLE.match(preceding.strip()) and preceding.strip("《》 ") != plan.title:
+        title = plan_title_of(preceding)
+        if title and title != plan_title_of(plan.title):
             plan.error(
                 _("文件中有两份计划(“%(a)s”和“%(b)s”):一次只能导入一份计划,请分开上传。")
                 % {"a": plan.title, "b": preceding},
