@@ -819,3 +819,13 @@ def test_a_word_plan_split_into_tables_with_its_notice_is_one_plan(plan_2014):
     parsed = read_plan(buffer.getvalue())
     assert not parsed.errors, [str(p) for p in parsed.errors]
     assert parsed_tree(parsed) == database_tree(plan_2014)
+
+
+def test_a_new_plan_for_a_year_that_has_one_points_to_revision(plan_2014):
+    data = exported(plan_2014)
+    book = load_workbook(io.BytesIO(data))
+    book.worksheets[0]["A1"] = "重庆市2014年专利事业发展战略推进计划(修订)"
+    result = intake(save(book))
+    assert result.ok
+    assert "2014年度已有计划“重庆市2014年专利事业发展战略推进计划”" in result.notes[0]
+    assert "计划调整" in result.notes[0]

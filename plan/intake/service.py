@@ -3,6 +3,8 @@ read, match departments, then a dry run (the preview) or the real write."""
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 from ..models import Plan
 from .apply import Outcome, Refused, apply_quarters, load
 from .labels import read_label
@@ -63,6 +65,21 @@ def intake(
     if parsed.errors:
         result.problems = [str(p) for p in parsed.errors]
         return result
+    if revise is None and parsed.year is not None:
+        others = list(
+            Plan.objects.filter(year=parsed.year)
+            .exclude(title=parsed.title)
+            .values_list("title", flat=True)
+        )
+        if others:
+            result.notes.insert(
+                0,
+                _(
+                    "%(year)s年度已有计划“%(titles)s”。如果这个文件是它的调整版本,请不要另建"
+                    "新计划,而在该计划的管理页面使用“计划调整”(命令行:--revise)。"
+                )
+                % {"year": parsed.year, "titles": "”“".join(others)},
+            )
     result.matching = match_departments(parsed)
     try:
         result.outcome = load(
