@@ -47,7 +47,7 @@ class PlanRevisionInline(admin.TabularInline):
     def download(self, obj: PlanRevision):
         if not obj.file:
             return obj.file_name or "—"
-        url = reverse("admin:plan_plan_revision_file", args=[obj.plan_id, obj.pk])
+        url = reverse("admin:plan_plan_revision_file", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, obj.file_name or _("下载"))
 
     def has_add_permission(self, request, obj=None):
@@ -124,7 +124,7 @@ class PlanAdmin(admin.ModelAdmin):
                 name="plan_plan_load",
             ),
             path(
-                "<int:plan_id>/revisions/<int:revision_id>/file/",
+                "revisions/<int:revision_id>/file/",
                 self.admin_site.admin_view(self.revision_file),
                 name="plan_plan_revision_file",
             ),
@@ -136,9 +136,9 @@ class PlanAdmin(admin.ModelAdmin):
         ]
         return own + super().get_urls()
 
-    def revision_file(self, request, plan_id, revision_id):
+    def revision_file(self, request, revision_id):
         """The file a plan was loaded or revised from, for admins."""
-        revision = get_object_or_404(PlanRevision, pk=revision_id, plan_id=plan_id)
+        revision = get_object_or_404(PlanRevision.objects.select_related("plan"), pk=revision_id)
         if not (roles.is_admin(request.user) and self.has_view_permission(request, revision.plan)):
             raise PermissionDenied
         if not revision.file:

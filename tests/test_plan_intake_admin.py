@@ -184,7 +184,7 @@ def test_the_file_of_a_revision_is_for_admins(client, plan_2014, admin_user, lea
     assert client.post(url, answers).status_code == 302
     revision = PlanRevision.objects.get()
     page = client.get(reverse("admin:plan_plan_change", args=[revision.plan_id])).content.decode()
-    link = reverse("admin:plan_plan_revision_file", args=[revision.plan_id, revision.pk])
+    link = reverse("admin:plan_plan_revision_file", args=[revision.pk])
     assert link in page
     response = client.get(link)
     assert b"".join(response.streaming_content) == data
