@@ -829,3 +829,10 @@ def test_a_new_plan_for_a_year_that_has_one_points_to_revision(plan_2014):
     assert result.ok
     assert "2014年度已有计划“重庆市2014年专利事业发展战略推进计划”" in result.notes[0]
     assert "计划调整" in result.notes[0]
+
+
+def test_an_old_word_file_is_named_as_such(db):
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 500 + "WordDocument".encode("utf-16-le")
+    assert intake(ole + b"\0" * 600).problems == [
+        "这是旧版Word(.doc)文件,请在Word中另存为.docx格式后再上传。"
+    ]

@@ -174,6 +174,8 @@ def read_any(data: bytes, plan: ParsedPlan, mapping: dict | None) -> None:
                 plan.kind = "xlsx"
                 read_xlsx(data, plan, mapping or {})
         elif data.startswith(OLE_SIGNATURE):
+            if "WordDocument".encode("utf-16-le") in data[:65536] or b"WordDocument" in data:
+                raise SheetError(_("这是旧版Word(.doc)文件,请在Word中另存为.docx格式后再上传。"))
             open_xlsx(data)  # raises the message for old .xls (or an encrypted file)
             raise SheetError(_("无法识别的文件格式。"))
         else:
