@@ -836,3 +836,14 @@ def test_an_old_word_file_is_named_as_such(db):
     assert intake(ole + b"\0" * 600).problems == [
         "这是旧版Word(.doc)文件,请在Word中另存为.docx格式后再上传。"
     ]
+
+
+def test_a_word_zip_bomb_is_refused(db):
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document>" + " " * 50_000_000 + "</w:document>")
+    result = intake(buffer.getvalue())
+    assert len(result.problems) == 1 and "可能是恶意文件" in result.problems[0]

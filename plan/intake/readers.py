@@ -11,11 +11,13 @@ import re
 import zipfile
 from dataclasses import dataclass
 
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from openpyxl.utils import get_column_letter
 
 from spreadsheets.reading import (
     FORMULAS,
+    MAX_UNZIPPED_RATIO,
     OLE_SIGNATURE,
     ZIP_SIGNATURE,
     SheetError,
@@ -202,11 +204,20 @@ def read_any(data: bytes, plan: ParsedPlan, mapping: dict | None) -> None:
 
 
 def zip_names(data: bytes) -> set[str]:
+    """The names in a zip (docx, xlsx), after the check open_xlsx makes for workbooks: a zip
+    that unpacks to far more than its size is refused."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            return set(archive.namelist())
+            infos = archive.infolist()
     except Exception:  # noqa: BLE001 - any failure to read is the file's fault
         raise SheetError(_("文件已损坏,无法读取。")) from None
+    unzipped = sum(info.file_size for info in infos)
+    if unzipped > max(len(data) * MAX_UNZIPPED_RATIO, 1024 * 1024):
+        raise SheetError(
+            _("文件解压后达%(size)s,远超文件本身大小,可能是恶意文件,已拒绝。")
+            % {"size": filesizeformat(unzipped)}
+        )
+    return {info.filename for info in infos}
 
 
 def decode(data: bytes) -> str:
