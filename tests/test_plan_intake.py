@@ -847,3 +847,92 @@ def test_a_word_zip_bomb_is_refused(db):
         archive.writestr("word/document.xml", "<w:document>" + " " * 50_000_000 + "</w:document>")
     result = intake(buffer.getvalue())
     assert len(result.problems) == 1 and "可能是恶意文件" in result.problems[0]
+
+
+NATIONAL_ROWS = [
+    ["2015年知识产权战略实施推进计划"],
+    ["序号", "任务", "牵头单位", "参与单位", "完成时限"],
+    ["一、完善知识产权法律制度"],
+    ["(一)推动专利法修订"],
+    [1, "配合做好专利法第四次修改审议工作", "条法司", "保护司", "年内"],
+    [2, "研究制定专利法实施细则修改草案", "条法司", "", "2015年6月底前"],
+    ["(二)完善配套规章"],
+    [3, "修订专利审查指南", "审查业务管理部", "条法司", "下半年"],
+    ["二、加强知识产权保护"],
+    [None, "(三)开展执法专项行动"],  # a heading in the task column, 序号 blank
+    [4, "组织护航专项行动", "保护司", "", "第二—四季度"],
+    [5, "建立维权援助网络", "保护司", "", "持续推进"],
+]
+
+
+def test_a_national_plan_laid_out_in_rows_has_three_levels(db):
+    """序号 / 任务 / 牵头单位 / 参与单位 / 完成时限, one row per task: 一、 rows are work areas,
+    (一) rows measures, the numbered rows their actions with their own deadlines."""
+    Department.objects.create(name="国家知识产权局", kind="bureau", order=1)
+    result = intake(xlsx(NATIONAL_ROWS), dry_run=False)
+    assert result.ok, result.problems
+    plan = Plan.objects.get()
+    assert database_tree(plan) == [
+        (
+            "一",
+            "完善知识产权法律制度",
+            [
+                (
+                    1,
+                    "推动专利法修订",
+                    "",
+                    "国家知识产权局",
+                    "保护司",
+                    "条法司",
+                    [
+                        (1, "配合做好专利法第四次修改审议工作"),
+                        (2, "研究制定专利法实施细则修改草案"),
+                    ],
+                    [
+                        ("年内", "配合做好专利法第四次修改审议工作", 1, 4),
+                        ("2015年6月底前", "研究制定专利法实施细则修改草案", 1, 2),
+                    ],
+                ),
+                (
+                    2,
+                    "完善配套规章",
+                    "",
+                    "国家知识产权局",
+                    "条法司",
+                    "审查业务管理部",
+                    [(1, "修订专利审查指南")],
+                    [("下半年", "修订专利审查指南", 3, 4)],
+                ),
+            ],
+        ),
+        (
+            "二",
+            "加强知识产权保护",
+            [
+                (
+                    3,
+                    "开展执法专项行动",
+                    "",
+                    "国家知识产权局",
+                    "",
+                    "保护司",
+                    [(1, "组织护航专项行动"), (2, "建立维权援助网络")],
+                    [
+                        ("第二—四季度", "组织护航专项行动", 2, 4),
+                        ("持续推进", "建立维权援助网络", 1, 4),
+                    ],
+                ),
+            ],
+        ),
+    ]
+
+
+def test_a_task_row_above_every_heading_is_a_problem(db):
+    rows = [
+        NATIONAL_ROWS[0],
+        NATIONAL_ROWS[1],
+        [9, "没有上级的任务", "条法司", "", "年内"],
+        *NATIONAL_ROWS[2:],
+    ]
+    result = intake(xlsx(rows))
+    assert any("第3行B列:这一行不属于任何具体任务" in p for p in result.problems), result.problems

@@ -491,6 +491,15 @@ def read_grid(
     )
     header_texts = [header_key(c.text) for c in grid.rows[header][1]]
     reader = GridReader(grid, plan, fields, entry_labels or {}, deadline_column)
+    if "area" not in fields:  # headings of two kinds: 一、主要任务 above (一)具体任务
+        styles = {
+            heading_style(filled[0])
+            for filled in (
+                [c.text for c in cells if c.text] for _n, cells in grid.rows[header + 1 :]
+            )
+            if len(set(filled)) == 1
+        }
+        reader.three_levels = {"loose", "paren"} <= styles
     for number, cells in grid.rows[header + 1 :]:
         texts = [header_key(c.text) for c in cells]
         if not any(texts):
@@ -542,6 +551,7 @@ class GridReader:
         self.measure: ParsedMeasure | None = None
         self.measure_text = ""
         self.unnumbered: set[int] = set()
+        self.three_levels = False
 
     def cell(self, cells, name) -> Cell:
         index = self.fields.get(name)
@@ -555,9 +565,20 @@ class GridReader:
     def row(self, number: int, cells: list[Cell]) -> None:
         plan = self.plan
         filled = [c.text for c in cells if c.text]
-        heading = "area" not in self.fields and len(set(filled)) == 1 and cells[0].text
-        if heading and (area_heading(filled[0]) or self.cell(cells, "measure").text != filled[0]):
-            self.new_area(filled[0], self.grid.where(number, 1))
+        single = "area" not in self.fields and len(set(filled)) == 1
+        heading = single and (
+            area_heading(filled[0])
+            or (cells[0].text and self.cell(cells, "measure").text != filled[0])
+        )
+        if heading:
+            where = self.grid.where(number, next(i for i, c in enumerate(cells, 1) if c.text))
+            if self.three_levels and heading_style(filled[0]) == "paren":
+                self.new_task(filled[0], where)
+            else:
+                self.new_area(filled[0], where)
+            return
+        if self.three_levels:
+            self.task_row(number, cells)
             return
         area = self.cell(cells, "area")
         if area.text and header_key(area.text) != header_key(self.area_text):
@@ -581,6 +602,34 @@ class GridReader:
         schedule = self.cell(cells, "schedule")
         if schedule.text and not schedule.continued:
             self.add_milestones(schedule.text, self.where(number, "schedule"), action.text)
+
+    def new_task(self, text: str, where: str) -> None:
+        """A 具体任务 heading of a three-level plan laid out in rows: a measure, its rows the
+        actions."""
+        if self.area is None:
+            self.new_area(_("(未分领域)"), where)
+            self.area.numeral, self.area.title = "一", _("未分领域")
+        _numeral, title = area_heading(text)
+        self.measure = ParsedMeasure(None, title, "", "", "", "", where)
+        self.measure_text = ""
+        self.area.measures.append(self.measure)
+
+    def task_row(self, number: int, cells: list[Cell]) -> None:
+        """A task row of a three-level plan: an action of the 具体任务 above it, with its own
+        departments (added to the measure's) and deadline."""
+        text = self.cell(cells, "measure").text or self.cell(cells, "action").text
+        where = self.where(number, "measure")
+        if self.measure is None:
+            self.plan.error(
+                _("这一行不属于任何具体任务:它的上方应有“(一)…”这样的具体任务行。"), where
+            )
+            return
+        if text:
+            self.measure.actions.append(ParsedAction(len(self.measure.actions) + 1, text, where))
+        self.more_units(number, cells)
+        schedule = self.cell(cells, "schedule")
+        if schedule.text:
+            self.add_milestones(schedule.text, self.where(number, "schedule"), text)
 
     def new_area(self, text: str, where: str) -> None:
         numeral, title = area_heading(text) or (NUMERALS_FOR(len(self.plan.areas) + 1), text)
@@ -752,6 +801,16 @@ def NUMERALS_FOR(n: int) -> str:  # noqa: N802 - reads like the numeral it gives
         return "十" + (NUMERALS[n - 11] if n > 10 else "")
     tens, ones = divmod(n, 10)
     return NUMERALS[tens - 1] + "十" + (NUMERALS[ones - 1] if ones else "")
+
+
+def heading_style(text: str) -> str | None:
+    """paren for "(一)…", loose for "一、…"; None for text that is no heading."""
+    text = text.strip()
+    if AREA.match(text):
+        return "paren"
+    if AREA_LOOSE.match(text):
+        return "loose"
+    return None
 
 
 def area_heading(text: str) -> tuple[str, str] | None:
