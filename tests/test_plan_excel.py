@@ -3,9 +3,9 @@
 import io
 
 import pytest
-from django.utils import translation
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import load_workbook
 
 from departments.models import Department
