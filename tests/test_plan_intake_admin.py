@@ -222,3 +222,17 @@ def test_an_admin_sets_a_labels_quarters_in_the_preview(client, plan_2014, admin
     del answers["refresh"]
     assert client.post(url, {**answers, "confirm": "1"}).status_code == 302
     assert Milestone.objects.get(label="待国务院部署").quarters == range(3, 5)
+
+
+def test_the_preview_in_english(client, plan_2014, admin_user):
+    client.force_login(admin_user)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    response = client.post(
+        reverse("admin:plan_plan_load"),
+        {"file": SimpleUploadedFile("2015.docx", word_2015(plan_2014))},
+    )
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Unrecognised column “落实时间”" in page
+    assert "11 work areas · 18 measures · 65 actions · 0 milestones" in page  # D unmapped
+    assert "Preview again with these choices" in page
