@@ -936,3 +936,26 @@ def test_a_task_row_above_every_heading_is_a_problem(db):
     ]
     result = intake(xlsx(rows))
     assert any("第3行B列:这一行不属于任何具体任务" in p for p in result.problems), result.problems
+
+
+def test_a_retired_milestone_takes_no_new_report(plan_2014, staff):
+    from django.core.exceptions import ValidationError
+
+    from tasks import services
+
+    milestone = Milestone.objects.get(measure__number=7, label="第二季度")
+    milestone.retired_on = datetime.date(2014, 6, 20)
+    milestone.save()
+    with pytest.raises(ValidationError, match="计划调整中取消"):
+        services.save_report(
+            user=staff,
+            milestone=milestone,
+            quarter=2,
+            base_version=0,
+            status="in_progress",
+            percent=10,
+            done_text="开始。",
+            problems_text="",
+            submit=False,
+        )
+    assert not milestone.reports.exists()
