@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 
 from plan.models import Measure, Milestone, Plan, PlanRevision
 
+from . import builders
 from .conftest import PASSWORD
 from .test_browser_plan import ARTIFACTS
 from .test_plan_intake import exported, save
@@ -63,19 +64,27 @@ def test_admin_loads_a_word_plan_then_revises_it(live_server, page, admin_user, 
     plan = Plan.objects.get(title=TITLE_2015)
     assert Measure.objects.filter(work_area__plan=plan).count() == 18
 
-    # June: the revised plan, uploaded from the plan's own admin page.
+    # June: the revised plan, uploaded from the plan's own admin page. Measure 2's first
+    # quarter, which has a report, is dropped: it is retired, not deleted.
+    dropped = Milestone.objects.get(measure__work_area__plan=plan, measure__number=2, order=1)
+    builders.report(dropped, 1, state="submitted")
     book = load_workbook(io.BytesIO(exported(plan)))
     sheet = book.worksheets[0]
+    del book["进度节点"]
     for row in sheet.iter_rows(min_row=5, max_col=4):
         if row[3].value and row[3].value.startswith("第三季度,草拟《重庆市专利政策框架"):
             row[3].value = "第三季度,草拟并论证《重庆市专利政策框架》。"
+        if row[3].value and row[3].value.startswith("第一季度,研究国家知识产权局"):
+            row[3].value = None
     revised = tmp_path / "2015调整.xlsx"
     revised.write_bytes(save(book))
     page.get_by_role("link", name="计划调整(上传修订后的计划)").click()
     page.set_input_files("#id_file", str(revised))
     page.get_by_role("button", name="上传并预览").click()
     page.wait_for_selector("#changes")
-    assert "工作措施2修改进度节点“第三季度”" in page.locator("#changes").inner_text()
+    changes = page.locator("#changes").inner_text()
+    assert "工作措施2修改进度节点“第三季度”" in changes
+    assert "工作措施2的“第一季度”已有进展报告,调整取消(保留)" in changes
     page.screenshot(path=ARTIFACTS / "plan_intake_revision.png", full_page=True)
     page.get_by_role("button", name="确认调整").click()
     page.wait_for_selector(".messagelist")
@@ -90,3 +99,6 @@ def test_admin_loads_a_word_plan_then_revises_it(live_server, page, admin_user, 
     history = page.locator("#revisions").inner_text()
     assert "计划调整" in history and "2015调整.xlsx" in history
     page.locator("#revisions").screenshot(path=ARTIFACTS / "plan_revision_history.png")
+    retired = page.locator("#measure-2 li.retired")
+    assert "已调整取消" in retired.inner_text()
+    page.locator("#measure-2").screenshot(path=ARTIFACTS / "plan_retired_milestone.png")
