@@ -959,3 +959,16 @@ def test_a_retired_milestone_takes_no_new_report(plan_2014, staff):
             submit=False,
         )
     assert not milestone.reports.exists()
+
+
+def test_a_revision_warns_when_reports_fall_outside_the_new_quarters(plan_2014, reviewer):
+    span = Milestone.objects.get(measure__number=3, label="第三--四季度")
+    builders.report(span, 4, reviewer=reviewer)
+    book = load_workbook(io.BytesIO(exported(plan_2014)))
+    del book["进度节点"]
+    for row in book.worksheets[0].iter_rows(min_row=5, max_col=4):
+        if row[3].value and row[3].value.startswith("第三--四季度,贯彻落实"):
+            row[3].value = row[3].value.replace("第三--四季度", "第三季度", 1)
+    result = intake(save(book), revise=plan_2014)
+    assert result.ok, result.problems
+    assert any("已有第4季度的报告" in c for c in result.outcome.changes), result.outcome.changes

@@ -284,7 +284,7 @@ class Writer:
         tally = {"added": 0, "changed": 0, "removed": 0, "retired": 0}
 
         def note(kind: str, text: str) -> None:
-            tally[kind] += 1
+            tally[kind] = tally.get(kind, 0) + 1
             changes.append(text)
 
         self.prepare_departments()
@@ -498,6 +498,17 @@ class Writer:
                 note(
                     "changed", _("工作措施%(m)s修改进度节点“%(l)s”") % {"m": who, "l": pmile.label}
                 )
+                span = range(values["first_quarter"] or 0, (values["last_quarter"] or -1) + 1)
+                outside = sorted(q for q in kept_ids.get(m.pk, ()) if q not in span)
+                if outside:
+                    note(
+                        "warned",
+                        _(
+                            "注意:工作措施%(m)s的“%(l)s”已有第%(q)s季度的报告,调整后不在它的"
+                            "季度范围内(报告保留,不再计入统计)。"
+                        )
+                        % {"m": who, "l": pmile.label, "q": "、".join(map(str, outside))},
+                    )
                 for k, v in values.items():
                     setattr(m, k, v)
                 dirty.add(m.pk)
@@ -519,19 +530,24 @@ class Writer:
             Milestone.objects.bulk_create(created)
 
 
-def held_milestones(ids) -> set[int]:
-    """The milestones something refers to (reports, contributions …): never deleted. Found
-    through the relations, so the plan app needs no import of the apps above it."""
-    held = set()
+def held_milestones(ids) -> dict[int, set[int]]:
+    """The milestones something refers to (reports, contributions …), never deleted, each
+    with the quarters of what refers to it. Found through the relations, so the plan app
+    needs no import of the apps above it."""
+    held: dict[int, set[int]] = {}
     ids = list(ids)
     for relation in Milestone._meta.related_objects:
-        if relation.one_to_many:
-            name = relation.field.name
-            held |= set(
-                relation.related_model._default_manager.filter(**{f"{name}__in": ids})
-                .values_list(name, flat=True)
-                .distinct()
-            )
+        if not relation.one_to_many:
+            continue
+        model, name = relation.related_model, relation.field.name
+        quarterly = any(f.name == "quarter" for f in model._meta.concrete_fields)
+        rows = model._default_manager.filter(**{f"{name}__in": ids}).values_list(
+            name, "quarter" if quarterly else name
+        )
+        for milestone_id, quarter in rows.distinct():
+            quarters = held.setdefault(milestone_id, set())
+            if quarterly:
+                quarters.add(quarter)
     return held
 
 
