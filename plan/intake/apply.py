@@ -2,7 +2,6 @@
 transaction. A dry run does the same work and rolls it back, so the preview shows exactly
 what confirming will do."""
 
-import datetime
 from dataclasses import dataclass, field
 
 from django.core.files.base import ContentFile
@@ -549,7 +548,3 @@ def held_milestones(ids) -> dict[int, set[int]]:
             if quarterly:
                 quarters.add(quarter)
     return held
-
-
-def today() -> datetime.date:
-    return timezone.localdate()

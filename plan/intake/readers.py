@@ -1077,7 +1077,3 @@ def read_text_cells(measure: ParsedMeasure, plan: ParsedPlan, where) -> None:
         )
     for key in ("_head", "_cells"):
         measure.__dict__.pop(key, None)
-
-
-def last_text(measure: ParsedMeasure) -> str:
-    return measure.milestones[-1].text if measure.milestones else ""
