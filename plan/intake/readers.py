@@ -992,6 +992,8 @@ def read_text(text: str, plan: ParsedPlan) -> None:
         plan.error(_("这段文字不属于任何工作措施。"), where(0))
     areas: dict[str, ParsedArea] = {}
     measures: dict[int, ParsedMeasure] = {}
+    heads: dict[int, str] = {}  # "title goal" as first written, to tell a page-break repeat
+    chunks: dict[int, list[tuple[int, str]]] = {}  # per measure, its cells at their offsets
     order = []
     for start, following in zip(starts, [*starts[1:], None], strict=True):
         block = body[start.end() : following.start() if following else len(body)]
@@ -1001,14 +1003,14 @@ def read_text(text: str, plan: ParsedPlan) -> None:
         head, cells = (parts + [""])[:2]
         if number in measures:  # continued after a page break: heading, title, goal repeat
             measure = measures[number]
-            if order[-1] != number or measure.__dict__["_head"] != head:
+            if order[-1] != number or heads[number] != head:
                 plan.error(
                     _("工作措施编号%(n)s重复(第一次出现在%(first)s)。")
                     % {"n": number, "first": measure.where},
                     where(start.start()),
                 )
                 continue
-            measure.__dict__["_cells"].append((start.end() + len(head) + 1, cells))
+            chunks[number].append((start.end() + len(head) + 1, cells))
             continue
         if numeral not in areas:
             areas[numeral] = ParsedArea(numeral, area_title, where=where(start.start()))
@@ -1017,23 +1019,23 @@ def read_text(text: str, plan: ParsedPlan) -> None:
         measure = ParsedMeasure(
             number, title.strip(), goal.strip(), "", "", "", where(start.start())
         )
-        measure.__dict__["_head"] = head
-        measure.__dict__["_cells"] = [(start.end() + len(head) + 1, cells)]
+        heads[number] = head
+        chunks[number] = [(start.end() + len(head) + 1, cells)]
         measures[number] = measure
         order.append(number)
         areas[numeral].measures.append(measure)
-    for measure in measures.values():
-        read_text_cells(measure, plan, where)
+    for number, measure in measures.items():
+        read_text_cells(measure, chunks[number], plan, where)
     check_tree(plan)
 
 
-def read_text_cells(measure: ParsedMeasure, plan: ParsedPlan, where) -> None:
+def read_text_cells(measure: ParsedMeasure, chunks: list, plan: ParsedPlan, where) -> None:
     """A measure's cells: actions (1.…), schedule entries (第一季度,…), and after the first
     entries the department cells (执行部门, 配合单位 if any, 责任处室); a piece after an action
     that is none of these ends the entry a page break cut."""
     departments: list[str] = []
     cut = last = None
-    for offset, cells in measure.__dict__["_cells"]:
+    for offset, cells in chunks:
         position = 0
         cells = ACTION_SPACE.sub(r"\1.", cells)
         for piece in PIECE.split(cells):
@@ -1075,5 +1077,3 @@ def read_text_cells(measure: ParsedMeasure, plan: ParsedPlan, where) -> None:
         plan.error(
             _("找不到工作措施%(n)s的执行部门和责任处室。") % {"n": measure.number}, measure.where
         )
-    for key in ("_head", "_cells"):
-        measure.__dict__.pop(key, None)
