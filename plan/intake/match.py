@@ -15,7 +15,8 @@ SEPARATORS = re.compile(r"[、,,;;/\n]|以及|及(?=[^\s]{2,})")
 PREFIX = re.compile(r"^[^::]{1,8}[::]")
 ROLE = re.compile(r"(?:牵头|参与|配合|负责|协助|协办|等单位|等部门|等)+$")
 ORGANISATION = re.compile(
-    r"(?:局|处|室|科|委|会|中心|部门|单位|机构|协会|园区|办|院|所|厅|司|部|政府|企业|银行|公司)$"
+    r"(?:局|处|室|科|委|会|中心|部门|单位|机构|协会|园区|办|院|所|厅|司|部|政府|企业|银行"
+    r"|公司|基地|平台|联盟|集团|基金会)$"
 )
 CLOSE = 80  # rapidfuzz ratio from which a spelling is "did you mean"
 FIELD_KINDS = {

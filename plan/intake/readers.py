@@ -897,7 +897,8 @@ TEXT_MEASURE = re.compile(TEXT_AREA.pattern + r"\n?(?P<number>\d+)\.? ?")
 PIECE = re.compile(r"[ \n]+")
 ACTION_SPACE = re.compile(r"(?m)(?:^|(?<=[ \n]))(\d+)\. ")
 ORGANISATION = re.compile(
-    r"^[^。,,;;]{2,60}(?:局|处|室|科|委|会|中心|部门|单位|机构|协会|园区|办|院|所|厅|司|政府|企业|银行)"
+    r"^[^。,,;;]{2,60}(?:局|处|室|科|委|会|中心|部门|单位|机构|协会|园区|办|院|所|厅|司|政府|企业"
+    r"|银行|公司|基地|平台|联盟|集团|基金会)"
     r"(?:、[^。,,;;]{2,60})*$"
 )
 LABEL_AT = re.compile(r"^第[一二三四]")
