@@ -69,7 +69,7 @@ def intake_choices(form_data) -> tuple[dict, dict, dict, list[str]]:
                 mapping[header] = chosen
         elif key.startswith("deptw_"):
             decision = form_data.get("dept_" + key[6:], "")
-            if decision == "text" or decision.startswith(("new:", "map:")):
+            if decision == "text" or decision.startswith(("new:", "map:", "same:")):
                 decisions[header] = decision
         elif key.startswith("label_"):
             index = key[6:]

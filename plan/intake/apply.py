@@ -122,17 +122,23 @@ class Writer:
             for written, found in self.resolved.items()
             if isinstance(found, tuple) and found[0] == "new"
         ]
+        spellings: dict[str, list[str]] = {}  # other spellings the admin said are the same
+        for written, found in self.resolved.items():
+            if isinstance(found, tuple) and found[0] == "alias":
+                spellings.setdefault(found[1], []).append(written)
         if new:
             start = max(Department.objects.values_list("order", flat=True), default=0) + 1
             made = []
             for offset, (written, kind) in enumerate(new):
                 sheet = self.matching.sheet.get(written)
+                aliases = list(sheet.aliases if sheet else [])
+                aliases += [a for a in spellings.get(written, []) if a not in aliases]
                 made.append(
                     Department(
                         name=written,
                         kind=kind,
                         order=start + offset,
-                        aliases=sheet.aliases if sheet else [],
+                        aliases=aliases,
                         generic=sheet.generic if sheet else False,
                     )
                 )
@@ -140,6 +146,11 @@ class Writer:
             for department in self.created:
                 self.resolved[department.name] = department
         spelled = {}
+        for name, others in spellings.items():  # another spelling of an existing department
+            found = self.resolved.get(name)
+            if isinstance(found, Department):
+                for written in others:
+                    self.resolved[written] = found
         for written, found in self.resolved.items():
             if (
                 isinstance(found, Department)

@@ -48,11 +48,14 @@ class Question:
     suggestion: Department | None = None
     score: int = 0
     looks_like_text: bool = False
+    same_as: str = ""  # another new name it is a close spelling of: one unit, two spellings
 
     @property
     def default(self) -> str:
         if self.suggestion is not None:
             return f"map:{self.suggestion.pk}"
+        if self.same_as:
+            return f"same:{self.same_as}"
         if self.looks_like_text:
             return "text"
         return f"new:{self.kind}"
@@ -108,6 +111,15 @@ def match_departments(parsed: ParsedPlan, departments=None) -> Matching:
         question.looks_like_text = (
             not ORGANISATION.search(written) and written not in matching.sheet
         ) or len(written) > 40
+        if question.suggestion is None and written not in matching.sheet:
+            earlier = {
+                q.written: q
+                for q in matching.questions
+                if q.kind == kind and not q.same_as and not q.looks_like_text
+            }
+            best = process.extractOne(written, list(earlier), scorer=fuzz.ratio)
+            if best and best[1] >= CLOSE:
+                question.same_as, question.score = best[0], int(best[1])
         matching.questions.append(question)
 
     if parsed.issuer:
@@ -131,9 +143,12 @@ def resolve(matching: Matching, decisions: dict) -> dict[str, object]:
         ids = {decisions.get(q.written, q.default)[4:] for q in wanted}
         ids = [int(i) for i in ids if i.isdigit()]
         by_pk = Department.objects.in_bulk(ids)
+    asked = {q.written for q in matching.questions}
     for question in matching.questions:
         decision = decisions.get(question.written, question.default)
-        if decision == "text":
+        if decision.startswith("same:") and decision[5:] in asked - {question.written}:
+            resolved[question.written] = ("alias", decision[5:])
+        elif decision == "text":
             resolved[question.written] = None
         elif decision.startswith("map:") and decision[4:].isdigit() and int(decision[4:]) in by_pk:
             resolved[question.written] = by_pk[int(decision[4:])]

@@ -153,6 +153,12 @@ class Command(BaseCommand):
                         f"Taken as {question.suggestion.name} "
                         f"(--department {question.written}=new to create it)."
                     )
+                elif question.same_as:
+                    out(
+                        f"Did you mean {question.same_as} for {question.written}? Taken as one "
+                        f"unit, {question.written} as its other spelling "
+                        f"(--department {question.written}=new to create it apart)."
+                    )
                 elif default == "text":
                     out(
                         f"Not a department, kept as text: {question.written} "
