@@ -188,6 +188,15 @@ class PlanAdmin(admin.ModelAdmin):
 
     def preview(self, request, context, token, data, name, plan, answers):
         mapping, decisions, quarters, complaints = intake_choices(answers)
+        generic = (
+            {
+                answers[k]
+                for k in answers
+                if k.startswith("deptw_") and answers.get("deptg_" + k[6:])
+            }
+            if any(k.startswith("deptw_") for k in answers)
+            else None  # first preview: as the names suggest
+        )
         confirm = "confirm" in answers
         overrides = {"title": (answers.get("plan_title") or "").strip()[:300]}
         year = (answers.get("plan_year") or "").strip()
@@ -196,6 +205,7 @@ class PlanAdmin(admin.ModelAdmin):
         options = {
             "overrides": overrides,
             "mapping": mapping,
+            "generic": generic,
             "decisions": decisions,
             "quarters": quarters,
             "revise": plan,
@@ -220,6 +230,9 @@ class PlanAdmin(admin.ModelAdmin):
         questions = result.matching.questions if result.matching else []
         for question in questions:
             question.chosen = decisions.get(question.written, question.default)
+            question.generic_chosen = (
+                question.generic if generic is None else question.written in generic
+            )
             if question.suggestion is not None:
                 question.suggestion_value = f"map:{question.suggestion.pk}"
         departments = list(Department.objects.order_by("kind", "order", "name"))

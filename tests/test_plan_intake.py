@@ -201,6 +201,9 @@ def test_the_published_text_loads_into_an_empty_database(plan_2014):
     # of a name the same file writes), as the fixture has them.
     loaded = {d.name: (d.kind, sorted(d.aliases)) for d in Department.objects.all()}
     assert loaded == departments
+    # 泛指 as the names say it (相关…, 下属…, 局各…); the admin ticks the others in the preview
+    generic = set(Department.objects.filter(generic=True).values_list("name", flat=True))
+    assert generic == {"相关处室", "市级相关部门", "局各处室", "下属机构"}
 
 
 def word_plan(

@@ -75,9 +75,12 @@ def test_upload_preview_map_answer_confirm(
     assert "条法处" in questions and "相关部门" in questions
     assert "工作措施18项" in page
     questions = response.context["questions"]
+    assert [q.written for q in questions if q.generic_chosen] == ["相关部门"]
     for index, q in enumerate(questions, start=1):
         answers[f"deptw_{index}"] = q.written
         answers[f"dept_{index}"] = "text" if q.written == "相关部门" else q.default
+        if q.written == "条法处":
+            answers[f"deptg_{index}"] = "1"  # the admin says 泛指
     del answers["refresh"]
     answers["confirm"] = "1"
     response = client.post(url, answers)
@@ -87,7 +90,7 @@ def test_upload_preview_map_answer_confirm(
     m2 = Measure.objects.get(work_area__plan=plan, number=2)
     assert [o.name for o in m2.responsible_offices.all()] == ["规划发展处"]
     assert "规划发展外" in Department.objects.get(name="规划发展处").aliases
-    assert Department.objects.filter(name="条法处", kind="office").exists()
+    assert Department.objects.filter(name="条法处", kind="office", generic=True).exists()
     assert not Department.objects.filter(name="相关部门").exists()
     revision = plan.revisions.get()
     assert (revision.kind, revision.by, revision.file_name) == (

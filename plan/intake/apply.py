@@ -58,6 +58,7 @@ def load(
     parsed: ParsedPlan,
     *,
     decisions: dict | None = None,
+    generic: set | None = None,
     quarters: dict | None = None,
     revise: Plan | None = None,
     user=None,
@@ -77,7 +78,8 @@ def load(
     outcome = None
     try:
         with transaction.atomic():
-            writer = Writer(parsed, resolve(matching, decisions or {}), matching, progress)
+            resolved = resolve(matching, decisions or {}, generic)
+            writer = Writer(parsed, resolved, matching, progress)
             if revise is None:
                 outcome = writer.create(default_issuer)
             else:
@@ -118,7 +120,7 @@ class Writer:
         """Every new department at once, in the order the plan names them, and every new
         spelling of an existing one as its alias: a bounded number of queries."""
         new = [
-            (written, found[1])
+            (written, found[1], found[2])
             for written, found in self.resolved.items()
             if isinstance(found, tuple) and found[0] == "new"
         ]
@@ -129,7 +131,7 @@ class Writer:
         if new:
             start = max(Department.objects.values_list("order", flat=True), default=0) + 1
             made = []
-            for offset, (written, kind) in enumerate(new):
+            for offset, (written, kind, generic) in enumerate(new):
                 sheet = self.matching.sheet.get(written)
                 aliases = list(sheet.aliases if sheet else [])
                 aliases += [a for a in spellings.get(written, []) if a not in aliases]
@@ -139,7 +141,7 @@ class Writer:
                         kind=kind,
                         order=start + offset,
                         aliases=aliases,
-                        generic=sheet.generic if sheet else False,
+                        generic=generic,
                     )
                 )
             self.created = Department.objects.bulk_create(made)

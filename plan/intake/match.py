@@ -18,6 +18,7 @@ ORGANISATION = re.compile(
     r"(?:局|处|室|科|委|会|中心|部门|单位|机构|协会|园区|办|院|所|厅|司|部|政府|企业|银行"
     r"|公司|基地|平台|联盟|集团|基金会)$"
 )
+GENERIC = re.compile(r"相关|^下属|^局各|^各处室")  # 相关处室, 市级相关部门, 下属机构, 局各处室
 CLOSE = 80  # rapidfuzz ratio from which a spelling is "did you mean"
 FIELD_KINDS = {
     "issuer": Department.Kind.BUREAU,
@@ -49,6 +50,7 @@ class Question:
     score: int = 0
     looks_like_text: bool = False
     same_as: str = ""  # another new name it is a close spelling of: one unit, two spellings
+    generic: bool = False  # as a new department: 泛指 (several units, no accounts of its own)
 
     @property
     def default(self) -> str:
@@ -104,6 +106,8 @@ def match_departments(parsed: ParsedPlan, departments=None) -> Matching:
         else:
             kind = FIELD_KINDS[field_name]
         question = Question(written, field_name, kind, where)
+        sheet = matching.sheet.get(written)
+        question.generic = sheet.generic if sheet else bool(GENERIC.search(written))
         if sheet_alias is None and written not in matching.sheet and choices:
             best = process.extractOne(written, list(choices), scorer=fuzz.ratio)
             if best and best[1] >= CLOSE:
@@ -131,7 +135,7 @@ def match_departments(parsed: ParsedPlan, departments=None) -> Matching:
     return matching
 
 
-def resolve(matching: Matching, decisions: dict) -> dict[str, object]:
+def resolve(matching: Matching, decisions: dict, generic: set | None = None) -> dict[str, object]:
     """written → Department, ("new", kind), or None (text only), per the admin's decisions
     (or the defaults: a close spelling is the department it resembles)."""
     by_pk = {}
@@ -156,7 +160,8 @@ def resolve(matching: Matching, decisions: dict) -> dict[str, object]:
             kind = decision[4:] if decision.startswith("new:") else question.kind
             if kind not in Department.Kind.values:
                 kind = question.kind
-            resolved[question.written] = ("new", kind)
+            flag = question.generic if generic is None else question.written in generic
+            resolved[question.written] = ("new", kind, flag)
     for written, name in matching.alias_of.items():
         resolved[written] = ("alias", name)
     return resolved

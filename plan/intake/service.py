@@ -51,6 +51,7 @@ def intake(
     mapping: dict | None = None,
     overrides: dict | None = None,
     decisions: dict | None = None,
+    generic: set | None = None,
     quarters: dict | None = None,
     revise: Plan | None = None,
     user=None,
@@ -85,6 +86,7 @@ def intake(
         result.outcome = load(
             parsed,
             decisions=decisions,
+            generic=generic,
             revise=revise,
             user=user,
             file_name=file_name,
