@@ -74,6 +74,7 @@ GOALS = {
     "export_vs_openpyxl": ("<=", 2),
     "update_vs_trivial": (">=", 0.5),
     "import_peak_mb": ("<=", 200),
+    "plan_import_scale_ratio": ("<=", 1.2),
 }
 OFFICE = "专利管理处"  # responsible for measures 3, 7, 8, 18 and 19 of the 2014 plan
 MAX_REQUESTS_PER_CLIENT = 100_000  # the load loops stop at this count or at their deadline
@@ -500,6 +501,99 @@ def measure_import_export(users, rows: int, runs: int, workdir: Path, database_u
     }
 
 
+def plan_workbook(parsed, times: int, title: str) -> bytes:
+    """The 2014 plan `times` over, in the export layout: each work area holds its measures
+    `times` times (numbers 2, 102, 202 …), merged cells as export_plan writes them."""
+    from openpyxl import Workbook
+
+    from plan.layout import PLAN_HEADERS
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append([title])
+    sheet.append([f"年度:2099;印发单位:{parsed.issuer};印发日期:"])
+    sheet.append(PLAN_HEADERS)
+    sheet.append([])
+    row = 5
+    for area in parsed.areas:
+        sheet.cell(row=row, column=1, value=f"({area.numeral}){area.title}")
+        sheet.merge_cells(start_row=row, end_row=row, start_column=1, end_column=7)
+        row += 1
+        for copy in range(times):
+            for m in area.measures:
+                height = max(len(m.actions), len(m.milestones), 1)
+                own = {
+                    1: f"{m.number + 100 * copy}.{m.title}",
+                    2: m.goal,
+                    5: m.executing,
+                    6: m.cooperating,
+                    7: m.responsible,
+                }
+                for column, value in own.items():
+                    sheet.cell(row=row, column=column, value=value or None)
+                    if height > 1:
+                        sheet.merge_cells(
+                            start_row=row,
+                            end_row=row + height - 1,
+                            start_column=column,
+                            end_column=column,
+                        )
+                for offset, action in enumerate(m.actions):
+                    sheet.cell(row=row + offset, column=3, value=f"{action.number}.{action.text}")
+                for offset, x in enumerate(m.milestones):
+                    sheet.cell(row=row + offset, column=4, value=f"{x.label},{x.text}")
+                row += height
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def measure_plan_import(runs: int) -> dict:
+    """plan_import_scale_ratio: loading a plan ten times the 2014 plan's size (file reading,
+    department matching and the one-transaction write, plan/intake) against ten times loading
+    the 2014 plan's size. Each run loads into the scale database and deletes the plan again."""
+    from plan.intake.readers import read_plan
+    from plan.intake.service import intake
+    from plan.layout import export_plan
+    from plan.models import Plan
+
+    template = Plan.objects.filter(year=2014).order_by("pk").first()
+    buffer = io.BytesIO()
+    export_plan(template).save(buffer)
+    parsed = read_plan(buffer.getvalue())
+    files = {
+        times: plan_workbook(parsed, times, f"规模测试{times}倍2099年推进计划") for times in (1, 10)
+    }
+
+    def load(times: int) -> None:
+        result = intake(files[times], dry_run=False, file_name=f"{times}.xlsx")
+        if not result.ok:
+            raise RuntimeError(f"plan import failed: {result.problems[:3]}")
+        if result.parsed.counts["measures"] != times * len(parsed.measures):
+            raise RuntimeError(f"{times}x: {result.parsed.counts}")
+
+    def remove() -> None:
+        Plan.objects.filter(year=2099, title__startswith="规模测试").delete()
+
+    ones, tens = [], []
+    for _ in range(runs + 1):  # the first run warms up
+        remove()
+        seconds, _value = timed(load, 1)
+        ones.append(seconds)
+        remove()
+        seconds, _value = timed(load, 10)
+        tens.append(seconds)
+    remove()
+    ones, tens = ones[1:], tens[1:]
+    return {
+        "ratio": round(median(tens) / (10 * median(ones)), 2),
+        "one_s": round(median(ones), 3),
+        "ten_s": round(median(tens), 3),
+        "measures": len(parsed.measures),
+        "times": {"1x": ones, "10x": tens},
+    }
+
+
 def import_memory(path: Path, database_url: str, user_pk: int, rows: int) -> dict:
     done = subprocess.run(  # noqa: S603 - our own interpreter and script
         [
@@ -896,6 +990,8 @@ def table(results: dict) -> str:
         "update_vs_trivial": f"{a['save_per_s']} saves/s vs {a['ping_per_s']} pings/s",
         "import_peak_mb": f"peak RSS of the importing process; {a['process_mb_at_start']} MB "
         "before the import",
+        "plan_import_scale_ratio": f"{a['plan_import_10x_s']} s for 10x vs "
+        f"{a['plan_import_1x_s']} s for the 2014 plan's size",
     }
     for key, (op, goal) in GOALS.items():
         value = results[key]
@@ -999,6 +1095,9 @@ def main(argv=None) -> int:
             f"load: {args.clients} clients, {args.workers} gunicorn workers, "
             f"{args.load_rounds} × {args.load_seconds:g} s per phase"
         )
+        log(f"plan import at 1x and 10x the 2014 plan ({args.io_runs} runs)")
+        plan_import = measure_plan_import(args.io_runs)
+        log(f"  1x {plan_import['one_s']} s, 10x {plan_import['ten_s']} s")
         db.connections.close_all()
         load = measure_load(pg_url, scale_db, database_url, args, workdir)
         log(f"  {load['save_per_s']} saves/s, {load['ping_per_s']} pings/s")
@@ -1028,6 +1127,7 @@ def main(argv=None) -> int:
         if load["ping_per_s"]
         else 0.0,
         "import_peak_mb": io_results["memory"]["peak_mb"],
+        "plan_import_scale_ratio": plan_import["ratio"],
         "queries_same_at_scale": alone["queries"] == scaled["queries"],
         "absolute": {
             "dashboard_ms_alone": alone["median_ms"]["dashboard"],
@@ -1044,7 +1144,10 @@ def main(argv=None) -> int:
             "ping_per_s": load["ping_per_s"],
             "process_mb_at_start": io_results["memory"]["before_mb"],
             "import_mb_over_start": io_results["memory"]["import_mb"],
+            "plan_import_1x_s": plan_import["one_s"],
+            "plan_import_10x_s": plan_import["ten_s"],
         },
+        "plan_import": plan_import,
         "queries": {"alone": alone["queries"], "at_scale": scaled["queries"]},
         "data": {"alone": alone_counts, "at_scale": scale_counts},
         "runs": {

@@ -2,17 +2,14 @@
 back by import_plan, so next year's plan is loaded from Excel without writing fixtures.
 
 Layout: row 1 the title, row 2 the year, issuer and issue date, rows 3–4 the headers
-(工作措施 … 责任处室, then 备注, or one quarter's 状态 / 完成% / 完成情况), then per work area a
-full-width row "(一)…", and per measure as many rows as it has actions or schedule entries,
-with the measure's own cells merged over them. The progress columns hold, per schedule entry,
-the quarter's approved report; import_plan ignores them."""
+(工作措施 … 责任处室, then 备注, or one quarter's 状态 / 完成% / 完成情况), then per work
+area a full-width row "(一)…", and per measure as many rows as it has actions or schedule
+entries, with the measure's own cells merged over them. The progress columns hold, per
+schedule entry, the quarter's approved report; import_plan ignores them. Two more sheets carry what
+the table cannot: 部门 (each department's kind, other spellings, generic flag) and 进度节点
+(each milestone's label and quarters), so export → import loses nothing."""
 
-import datetime
-import re
-from dataclasses import dataclass, field
-
-from django.db import transaction
-from django.utils.translation import gettext as _
+from django.db import models
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
@@ -20,38 +17,22 @@ from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.pagebreak import Break
 
 from departments.models import Department
-from spreadsheets.reading import SheetError, merged_ranges, numbered_rows, open_xlsx
-from spreadsheets.writing import safe, unsafe
+from spreadsheets.writing import safe
 
-from .models import PLAN_TEXT_MAX, QUARTER_CHOICES, Action, Measure, Milestone, Plan, WorkArea
+from .intake.labels import label_quarters  # noqa: F401 - where callers found it
+from .models import QUARTER_CHOICES, Measure, Milestone, Plan
 
 PLAN_HEADERS = ["工作措施", "工作目标", "具体措施", "进度安排", "执行部门", "配合单位", "责任处室"]
 PROGRESS_HEADERS = ["状态", "完成%", "完成情况"]
 PLAN_WIDTHS = [18, 22, 48, 48, 12, 16, 12]
 PROGRESS_WIDTHS = [8, 7, 24]  # one quarter's progress beside the plan
 FIRST_DATA_ROW = 5
-NUMERALS = "一二三四"
-ENTRY = re.compile(r"^(第[一二三四](?:-{1,2}[一二三四])?(?:季度|阶段))[,、::,](.*)$", re.S)
-LABEL_QUARTERS = re.compile(r"^第([一二三四])(?:-{1,2}([一二三四]))?季度$")
-NUMBERED = re.compile(r"^(\d{1,4})(?!\d)\.? ?(.*)$", re.S)
-AREA = re.compile(r"^\((.+?)\)(.+)$")
-META = re.compile(r"年度:(\d{4});印发单位:([^;]*);印发日期:([\d-]*)")
 
 THIN = Side(style="thin", color="000000")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 WRAP = Alignment(wrap_text=True, vertical="top")
 CENTER = Alignment(wrap_text=True, vertical="center", horizontal="center")
 FONT = "宋体"
-
-
-def label_quarters(label: str) -> tuple[int | None, int | None]:
-    """第二--四季度 → (2, 4); 第一季度 → (1, 1); 第一阶段 → (None, None): unscheduled."""
-    match = LABEL_QUARTERS.match(label)
-    if not match:
-        return None, None
-    first = NUMERALS.index(match[1]) + 1
-    last = NUMERALS.index(match[2]) + 1 if match[2] else first
-    return first, last
 
 
 def offices_text(measure) -> str:
@@ -180,6 +161,7 @@ def export_plan(plan: Plan, approved: dict | None = None, quarter: int | None = 
     sheet.print_options.horizontalCentered = True
     sheet.oddFooter.center.text = FOOTER
     sheet.oddFooter.center.size = 9
+    write_reference_sheets(book, plan)
     return book
 
 
@@ -264,248 +246,69 @@ def fit_rows(sheet, top: int, height: int, widths: list[float]) -> None:
         sheet.row_dimensions[top + offset].height = lines * line + 4
 
 
-# --- Reading -----------------------------------------------------------------------------
+# --- Round trip ---------------------------------------------------------------------------
+
+DEPARTMENT_SHEET = "部门"
+MILESTONE_SHEET = "进度节点"
+KIND_NAMES = {"bureau": "执行部门", "office": "责任处室", "unit": "配合单位"}
 
 
-def unescape(value) -> str:
-    """Cell text as written, without the apostrophe our exports put before formula-like text."""
-    return unsafe("" if value is None else str(value).strip())
-
-
-@dataclass
-class ParsedMeasure:
-    row: int
-    number: int
-    title: str
-    goal: str
-    executing: str
-    cooperating: str
-    responsible: str
-    actions: list[tuple[int, str]] = field(default_factory=list)
-    milestones: list[tuple[str, str]] = field(default_factory=list)
-
-
-@dataclass
-class ParsedPlan:
-    title: str
-    year: int
-    issuer: str
-    issued_on: datetime.date | None
-    areas: list[tuple[str, str, list[ParsedMeasure]]] = field(default_factory=list)
-
-    @property
-    def measures(self) -> list[ParsedMeasure]:
-        return [measure for _n, _t, measures in self.areas for measure in measures]
-
-
-def limit(text: str, size: int, row: int, column: int) -> str:
-    """`text`, or a SheetError when it is longer than the database holds."""
-    if len(text) > size:
-        raise SheetError(
-            _("内容过长(%(length)s字),最多%(size)s字。") % {"length": len(text), "size": size},
-            row=row,
-            column=column,
+def write_reference_sheets(book: Workbook, plan: Plan) -> None:
+    """What the table cannot show, for the import to read back: the departments the plan
+    names (kind, other spellings, generic) and each milestone's label and quarters (a label
+    an admin wrote, the quarters an admin set for a phase)."""
+    departments = Department.objects.filter(
+        models.Q(executed_measures__work_area__plan=plan)
+        | models.Q(cooperating_measures__work_area__plan=plan)
+        | models.Q(responsible_measures__work_area__plan=plan)
+        | models.Q(pk=plan.issuer_id)
+    ).distinct()
+    sheet = book.create_sheet(DEPARTMENT_SHEET)
+    sheet.append(["名称", "类别", "其他写法", "泛指"])
+    for department in departments.order_by("kind", "order", "name"):
+        sheet.append(
+            [
+                safe(department.name),
+                KIND_NAMES[department.kind],
+                safe("、".join(department.aliases)),
+                "是" if department.generic else "",
+            ]
         )
-    return text
-
-
-def parse_plan(data: bytes) -> ParsedPlan:
-    """Reads a workbook in the plan's layout; SheetError names the row and column of the
-    first cell it cannot understand."""
-    book = open_xlsx(data)  # streaming; only the 7 plan columns are kept (bounded work)
-    sheet = book.worksheets[0]
-    rows = dict(numbered_rows(sheet, width=len(PLAN_HEADERS), beyond="ignore"))
-    book.close()
-
-    def cell(row: int, column: int) -> str:
-        return unescape(rows.get(row, [None] * len(PLAN_HEADERS))[column - 1])
-
-    title = cell(1, 1)
-    meta = META.search(cell(2, 1))
-    if not title or not meta:
-        raise SheetError(
-            _("不是推进计划的表格格式:第1行应为计划标题,第2行应为年度、印发单位和印发日期。")
+    sheet.column_dimensions["A"].width = 30
+    sheet.column_dimensions["C"].width = 40
+    sheet = book.create_sheet(MILESTONE_SHEET)
+    sheet.append(["工作措施编号", "序号", "时间", "起始季度", "截止季度", "调整取消日期"])
+    milestones = Milestone.objects.filter(measure__work_area__plan=plan).select_related("measure")
+    for m in milestones.order_by("measure__number", "order"):
+        sheet.append(
+            [
+                m.measure.number,
+                m.order,
+                safe(m.label),
+                m.first_quarter,
+                m.last_quarter,
+                m.retired_on.isoformat() if m.retired_on else None,
+            ]
         )
-    headers = [cell(3, c) for c in range(1, 8)]
-    if headers != PLAN_HEADERS:
-        raise SheetError(
-            _("第3行表头应为:%(expected)s;实际为:%(found)s。")
-            % {"expected": "、".join(PLAN_HEADERS), "found": "、".join(headers)}
-        )
-    try:
-        issued_on = datetime.date.fromisoformat(meta[3]) if meta[3] else None
-    except ValueError:
-        raise SheetError(_("印发日期应为YYYY-MM-DD格式。"), row=2, column=1) from None
-    plan = ParsedPlan(
-        title=limit(title, 200, 1, 1),
-        year=int(meta[1]),
-        issuer=limit(meta[2].strip(), 100, 2, 1),
-        issued_on=issued_on,
-    )
-    full_width = {
-        rng.min_row for rng in merged_ranges(sheet) if rng.min_col == 1 and rng.max_col > 7
-    }
-    measure = None
-    for number in sorted(row for row in rows if row >= FIRST_DATA_ROW):
-        values = [unescape(value) for value in rows[number]]
-        if not any(values):
-            continue
-        if number in full_width:
-            match = AREA.match(values[0])
-            if not match:
-                raise SheetError(_("工作领域应写作“(一)名称”。"), row=number, column=1)
-            plan.areas.append((limit(match[1], 10, number, 1), limit(match[2], 200, number, 1), []))
-            measure = None
-            continue
-        if values[0]:
-            if not plan.areas:
-                raise SheetError(_("工作措施之前应有工作领域行。"), row=number, column=1)
-            match = NUMBERED.match(values[0])
-            if not match:
-                raise SheetError(_("工作措施应以编号开头,如“2.加强…”。"), row=number, column=1)
-            for column, name in ((2, "工作目标"), (5, "执行部门"), (7, "责任处室")):
-                if not values[column - 1]:
-                    raise SheetError(
-                        _("%(name)s不能为空。") % {"name": name}, row=number, column=column
-                    )
-            limit(values[4], 100, number, 5)
-            for column in (6, 7):  # department names
-                for name in split_names(values[column - 1]):
-                    limit(name, 100, number, column)
-            measure = ParsedMeasure(
-                row=number,
-                number=int(match[1]),
-                title=limit(match[2].strip(), 300, number, 1),
-                goal=limit(values[1], PLAN_TEXT_MAX, number, 2),
-                executing=values[4],
-                cooperating=limit(values[5], 300, number, 6),
-                responsible=values[6],
-            )
-            plan.areas[-1][2].append(measure)
-        elif measure is None:
-            raise SheetError(_("这一行不属于任何工作措施。"), row=number, column=1)
-        if values[2]:
-            match = NUMBERED.match(values[2])
-            if not match:
-                raise SheetError(_("具体措施应以编号开头,如“1.…”。"), row=number, column=3)
-            measure.actions.append(
-                (int(match[1]), limit(match[2].strip(), PLAN_TEXT_MAX, number, 3))
-            )
-        if values[3]:
-            match = ENTRY.match(values[3])
-            if not match:
-                raise SheetError(
-                    _("进度安排应以时间开头,如“第一季度,…”“第二--四季度,…”“第一阶段,…”。"),
-                    row=number,
-                    column=4,
-                )
-            measure.milestones.append(
-                (limit(match[1], 30, number, 4), limit(match[2].strip(), PLAN_TEXT_MAX, number, 4))
-            )
-    if not plan.measures:
-        raise SheetError(_("表格中没有工作措施。"))
-    for m in plan.measures:
-        action_numbers = [n for n, _text in m.actions]
-        if len(set(action_numbers)) != len(action_numbers):
-            raise SheetError(
-                _("工作措施%(n)s的具体措施编号有重复。") % {"n": m.number}, row=m.row, column=3
-            )
-    numbers = [m.number for m in plan.measures]
-    for m in plan.measures:
-        if numbers.count(m.number) > 1:
-            raise SheetError(_("工作措施编号%(n)s重复。") % {"n": m.number}, row=m.row, column=1)
-    return plan
 
 
-class DryRun(Exception):
-    pass
+# --- Reading: plan/intake reads every layout, this one included -----------------------------
 
 
-@dataclass
-class ImportResult:
-    plan: Plan
-    created_departments: list[Department]
-    counts: dict
+def parse_plan(data: bytes):
+    """The plan a file describes (plan.intake.model.ParsedPlan); Refused (a SheetError) lists
+    every problem, each with its row and column."""
+    from .intake.apply import Refused
+    from .intake.readers import read_plan
+
+    parsed = read_plan(data)
+    if parsed.errors:
+        raise Refused(parsed.errors)
+    return parsed
 
 
-def import_plan(data: bytes, *, dry_run: bool = False, progress=None) -> ImportResult:
-    """Creates the plan a workbook describes, in one transaction; with dry_run, says what
-    it would create and writes nothing."""
+def import_plan(data: bytes, *, dry_run: bool = False, progress=None):
+    """Creates the plan a file describes, in one transaction (plan.intake.apply.load)."""
+    from .intake.apply import load
 
-    parsed = parse_plan(data)
-    result = None
-    try:
-        with transaction.atomic():
-            if Plan.objects.filter(year=parsed.year, title=parsed.title).exists():
-                raise SheetError(
-                    _("计划“%(title)s”(%(year)s年)已存在。")
-                    % {"title": parsed.title, "year": parsed.year}
-                )
-            known = Department.objects.all().by_spelling()
-            created: list[Department] = []
-            next_order = max((d.order for d in known.values()), default=0) + 1
-
-            def department(name: str, kind: str) -> Department:
-                """The department so named, or a new one, ordered as the file names them."""
-                name = name.strip()
-                if name not in known:
-                    order = next_order + len(created)
-                    known[name] = Department.objects.create(name=name, kind=kind, order=order)
-                    created.append(known[name])
-                return known[name]
-
-            plan = Plan.objects.create(
-                year=parsed.year,
-                title=parsed.title,
-                issued_on=parsed.issued_on,
-                issuer=department(parsed.issuer, Department.Kind.BUREAU),
-            )
-            counts = {"work_areas": 0, "measures": 0, "actions": 0, "milestones": 0}
-            actions, milestones = [], []
-            for order, (numeral, title, parsed_measures) in enumerate(parsed.areas, start=1):
-                area = WorkArea.objects.create(plan=plan, numeral=numeral, title=title, order=order)
-                counts["work_areas"] += 1
-                for pm in parsed_measures:
-                    measure = Measure.objects.create(
-                        work_area=area,
-                        number=pm.number,
-                        title=pm.title,
-                        goal=pm.goal,
-                        executing_department=department(pm.executing, Department.Kind.BUREAU),
-                        cooperating_text=pm.cooperating,
-                    )
-                    measure.cooperating_units.set(
-                        [department(n, Department.Kind.UNIT) for n in split_names(pm.cooperating)]
-                    )
-                    measure.responsible_offices.set(
-                        [department(n, Department.Kind.OFFICE) for n in split_names(pm.responsible)]
-                    )
-                    actions += [Action(measure=measure, number=n, text=t) for n, t in pm.actions]
-                    for order_in_measure, (label, text) in enumerate(pm.milestones, start=1):
-                        first, last = label_quarters(label)
-                        milestones.append(
-                            Milestone(
-                                measure=measure,
-                                order=order_in_measure,
-                                label=label,
-                                text=text,
-                                first_quarter=first,
-                                last_quarter=last,
-                            )
-                        )
-                    counts["measures"] += 1
-                    if progress:
-                        progress(1)
-            Action.objects.bulk_create(actions)
-            Milestone.objects.bulk_create(milestones)
-            counts["actions"], counts["milestones"] = len(actions), len(milestones)
-            result = ImportResult(plan, created, counts)
-            if dry_run:
-                raise DryRun
-    except DryRun:
-        pass
-    return result
-
-
-def split_names(text: str) -> list[str]:
-    return [name.strip() for name in re.split(r"[、,,;;]", text) if name.strip()]
+    return load(parse_plan(data), dry_run=dry_run, progress=progress)

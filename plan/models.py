@@ -232,6 +232,14 @@ class MilestoneQuerySet(models.QuerySet):
     def unscheduled(self):
         return self.filter(first_quarter__isnull=True)
 
+    def in_force(self, on: datetime.date | None = None):
+        """Milestones the plan holds (on date `on`, else now): not retired by a revision
+        (计划调整) by then. A retired milestone keeps its reports but is out of the figures
+        from its retirement on: figures for a quarter that ended before it still count it."""
+        if on is None:
+            return self.filter(retired_on__isnull=True)
+        return self.filter(models.Q(retired_on__isnull=True) | models.Q(retired_on__gt=on))
+
 
 class Milestone(models.Model):
     """An entry of 进度安排: a label as written (第一季度, 第二--四季度, 第一阶段 …), the
@@ -250,6 +258,12 @@ class Milestone(models.Model):
         _("截止季度"), choices=QUARTER_CHOICES, null=True, blank=True
     )
     text = models.TextField(_("进度安排"), **text_limit(PLAN_TEXT_MAX))
+    retired_on = models.DateField(
+        _("调整取消日期"),
+        null=True,
+        blank=True,
+        help_text=_("计划调整时取消、但已有进展报告的节点:保留报告,自此日起不计入统计。"),
+    )
 
     objects = MilestoneQuerySet.as_manager()
 
@@ -302,3 +316,54 @@ class Milestone(models.Model):
         if not self.scheduled:
             return range(0)
         return range(self.first_quarter, self.last_quarter + 1)
+
+
+def revision_path(instance, filename: str) -> str:
+    return f"plan_revisions/{instance.plan_id}/{filename}"
+
+
+class PlanRevision(models.Model):
+    """A plan loaded from a file or revised from one (计划调整): who, when, what changed, the
+    file. Shown on the plan page as its revision history."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("导入")
+        REVISED = "revised", _("计划调整")
+
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("推进计划"), on_delete=models.CASCADE, related_name="revisions"
+    )
+    kind = models.CharField(_("类别"), max_length=10, choices=Kind.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+    file = models.FileField(_("文件"), upload_to=revision_path, max_length=200, blank=True)
+    file_name = models.CharField(_("文件名"), max_length=200, blank=True)
+    counts = models.JSONField(_("数量"), default=dict)
+    changes = models.JSONField(_("变化"), default=list, help_text=_("每项变化一行。"))
+
+    class Meta:
+        verbose_name = _("计划调整记录")
+        verbose_name_plural = _("计划调整记录")
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.plan} {self.get_kind_display()} {self.at:%Y-%m-%d}"
+
+    @property
+    def summary(self) -> str:
+        """这次调整的数量: 新增2项、修改3项、取消1项."""
+        counts = self.counts or {}
+        parts = [
+            _("新增%(n)s项") % {"n": counts.get("added", 0)},
+            _("修改%(n)s项") % {"n": counts.get("changed", 0)},
+            _("删除%(n)s项") % {"n": counts.get("removed", 0)},
+            _("调整取消%(n)s项") % {"n": counts.get("retired", 0)},
+        ]
+        return "、".join(parts)

@@ -44,6 +44,7 @@ def plan_document(request: HttpRequest, pk: int) -> HttpResponse:
             "work_areas": plan.work_areas_for_document(),
             "plans": plans.menu(),
             "may_export": roles.may_view_dashboard(request.user),
+            "revisions": plan.revisions.select_related("by")[:50],
         },
     )
 

@@ -57,6 +57,7 @@ class SheetError(Exception):
 
     def __init__(self, message: str, *, row: int | None = None, column: int | None = None):
         self.row, self.column = row, column
+        self.problem = message  # without the row and column
         if row is not None and column is not None:
             message = _("第%(row)s行%(col)s列:%(message)s") % {
                 "row": row,

@@ -256,7 +256,9 @@ def load_figures(
 ) -> list[MilestoneFigure]:
     """Every milestone of the plan (or of some measures) judged at `quarter`, with the
     reports it had up to then. Three queries."""
-    milestones = Milestone.objects.filter(measure__work_area__plan=plan)
+    milestones = Milestone.objects.in_force(plan.quarter_end(quarter)).filter(
+        measure__work_area__plan=plan
+    )
     if measures is not None:
         milestones = milestones.filter(measure__in=measures)
     milestones = milestones.select_related("measure__work_area").prefetch_related(
@@ -554,7 +556,8 @@ def contribution_flags(contribution, today: datetime.date, due_date: datetime.da
 def unit_contributions(plan: Plan, quarter: int, today: datetime.date) -> list[UnitContributions]:
     """Per cooperating unit: contributions due this quarter, made and late. Three queries."""
     milestones = (
-        Milestone.objects.scheduled_in(quarter)
+        Milestone.objects.in_force(plan.quarter_end(quarter))
+        .scheduled_in(quarter)
         .filter(measure__work_area__plan=plan)
         .prefetch_related(
             Prefetch(

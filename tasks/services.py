@@ -82,6 +82,15 @@ def check_write(user, milestone: Milestone) -> None:
         raise PermissionDenied(_("您无权填报该进度节点。"))
 
 
+def check_in_force(milestone: Milestone) -> None:
+    """A milestone a plan revision retired keeps its reports but takes no new writing."""
+    if milestone.retired_on is not None:
+        raise ValidationError(
+            _("该进度节点已在%(date)s的计划调整中取消,不再填报。")
+            % {"date": milestone.retired_on.isoformat()}
+        )
+
+
 def check_read(user, milestone: Milestone) -> None:
     if not may_read_report(user, milestone):
         raise PermissionDenied(_("您无权查看该报告。"))
@@ -200,6 +209,7 @@ def save_report(
     """Saves the office's report as a draft, or submits it. `base_version` is the version
     the user's form was built from (0 for a report not yet written)."""
     check_write(user, milestone)
+    check_in_force(milestone)
     files = list(files)
     now = clock.now()
     report = _locked_report(milestone, quarter)
@@ -442,7 +452,8 @@ def workspace(user, plan: Plan, quarter: int, today: datetime.date) -> list[Meas
     """The user's milestones due in `quarter`, grouped by measure, overdue groups and
     rows first. Three queries whatever the plan's size."""
     milestones = list(
-        Milestone.objects.scheduled_in(quarter)
+        Milestone.objects.in_force()
+        .scheduled_in(quarter)
         .filter(
             measure__work_area__plan=plan,
             measure__responsible_offices__in=office_ids(user),
@@ -523,6 +534,7 @@ def save_contribution(
     """A cooperating unit submits (or corrects) what it did for a milestone in a quarter.
     Closed once the responsible office's report for that quarter is approved."""
     unit = check_contribute(user, milestone)
+    check_in_force(milestone)
     if quarter not in milestone.quarters:
         raise ValidationError(_("该进度节点在这个季度没有安排。"))
     if ProgressReport.objects.filter(
@@ -588,7 +600,8 @@ def unit_workspace(user, plan: Plan, quarter: int, today: datetime.date) -> list
     cooperating, with the unit's contribution. Three queries."""
     units = office_ids(user)
     milestones = list(
-        Milestone.objects.scheduled_in(quarter)
+        Milestone.objects.in_force()
+        .scheduled_in(quarter)
         .filter(measure__work_area__plan=plan, measure__cooperating_units__in=units)
         .distinct()
         .select_related("measure__work_area")

@@ -28,6 +28,7 @@ KEYS = (
     "export_vs_openpyxl",
     "update_vs_trivial",
     "import_peak_mb",
+    "plan_import_scale_ratio",
 )
 ABSOLUTE = (
     "dashboard_ms_alone",
@@ -42,6 +43,8 @@ ABSOLUTE = (
     "openpyxl_write_s",
     "save_per_s",
     "ping_per_s",
+    "plan_import_1x_s",
+    "plan_import_10x_s",
 )
 
 

@@ -5,6 +5,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import load_workbook
 
 from departments.models import Department
@@ -13,6 +14,13 @@ from plan.models import Action, Measure, Milestone, Plan, WorkArea
 from tasks.models import ProgressReport
 
 from . import builders
+
+
+@pytest.fixture(autouse=True)
+def chinese():
+    """Messages and headers in the UI's default language, whatever an earlier test activated."""
+    with translation.override("zh-hans"):
+        yield
 
 
 def export(tmp_path, name="plan.xlsx", year=2014, *extra):
@@ -176,12 +184,12 @@ def test_dry_run_says_what_it_would_create_and_writes_nothing(plan_2014, tmp_pat
 @pytest.mark.parametrize(
     ("break_it", "message"),
     [
-        (lambda s: s.cell(row=3, column=2, value="目标"), "第3行表头应为"),
+        (lambda s: s.cell(row=3, column=2, value="说明"), "第3行B列:未识别的列“说明”"),
         (lambda s: s.cell(row=6, column=1, value="加强专利政策"), "第6行A列:工作措施应以编号开头"),
         (lambda s: s.cell(row=7, column=3, value="根据调研情况"), "第7行C列:具体措施应以编号开头"),
         (lambda s: s.cell(row=7, column=4, value="二季度调研"), "第7行D列:进度安排应以时间开头"),
         (lambda s: setattr(s["B6"], "value", None), "第6行B列:工作目标不能为空"),
-        (lambda s: s.cell(row=2, column=1, value="2014"), "第2行应为年度"),
+        (lambda s: s.cell(row=1, column=1, value="附件"), "找不到计划标题"),
         (lambda s: s.cell(row=10, column=1, value="2.重复的编号"), "工作措施编号2重复"),
     ],
 )
@@ -207,7 +215,7 @@ def test_an_existing_plan_is_not_imported_twice(plan_2014, tmp_path):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"just text", "不是xlsx格式"),
+        (b"just text", "不是可识别的推进计划"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, "旧版Excel"),
         (b"PK\x03\x04broken", "已损坏"),
     ],
