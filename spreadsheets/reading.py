@@ -158,13 +158,14 @@ def merged_refs(archive: zipfile.ZipFile, name: str) -> list[str]:
     with archive.open(name) as part:
         while chunk := part.read(CHUNK):
             text = tail + chunk
-            cut = max(0, len(text) - 200)  # a tag cut in two is searched again with the next
-            for match in MERGE_CELL.finditer(text, 0, cut):
+            last_end = 0
+            for match in MERGE_CELL.finditer(text):
                 found.append(match[1].decode())
-            tail = text[cut:]
+                last_end = match.end()
+            # Keep what may be the start of a tag cut in two, never a tag already counted.
+            tail = text[max(last_end, len(text) - 200) :]
             if len(found) > MAX_MERGED_RANGES:
                 raise SheetError(_("表格中的合并单元格过多,请取消合并后再上传。"))
-        found.extend(match[1].decode() for match in MERGE_CELL.finditer(tail))
     return found
 
 

@@ -12,7 +12,7 @@ Each section names the rule and the line of production code it pins:
 - a cooperating unit's milestone with a contribution is not late, even after the due date; one
   without is (tasks.services.unit_workspace);
 - the plan import takes away the apostrophe our export puts before formula-like text, and
-  keeps any other leading apostrophe (plan.layout.unescape).
+  keeps any other leading apostrophe (spreadsheets.writing.unsafe).
 
 The 2014 plan: 有关行业协会 (generic) is the only cooperating unit of measures 7 and 8; measure
 16 is 规划发展处's together with the generic 相关处室; the districts' unit cooperates on
