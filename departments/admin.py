@@ -172,7 +172,21 @@ def bound_every_changelist(site) -> None:
 
 
 @admin.register(LogEntry)
-class AuditLogAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records that change only through their services (with history) or never: the admin
+    shows them, nobody adds, edits or deletes them there."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class AuditLogAdmin(ReadOnlyAdmin):
     """Who changed what in the admin, and when (imports included); read only. Reports keep
     their own history (ReportVersion)."""
 
@@ -185,12 +199,3 @@ class AuditLogAdmin(admin.ModelAdmin):
     @admin.display(description=_("变更内容"))
     def change(self, entry: LogEntry) -> str:
         return entry.get_change_message()
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

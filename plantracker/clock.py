@@ -66,3 +66,15 @@ def travel(moment: datetime.datetime):
         yield
     finally:
         _travelling.reset(token)
+
+
+def today_or(date: str | None) -> datetime.date:
+    """A command's --date (YYYY-MM-DD: "pretend today is this date"), else today."""
+    if not date:
+        return today()
+    try:
+        return datetime.date.fromisoformat(date)
+    except ValueError:
+        from django.core.management.base import CommandError
+
+        raise CommandError(f"--date must be YYYY-MM-DD, not {date!r}") from None

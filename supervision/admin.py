@@ -3,20 +3,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from departments.admin import ReadOnlyAdmin
+
 from .models import Instruction, InstructionAnswer, Notice, Urging
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """The supervision records are append-only: the admin shows them, nobody edits them."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Instruction)

@@ -1,23 +1,10 @@
 from django.contrib import admin
 
+from departments.admin import ReadOnlyAdmin
 from departments.resources import AdminImportExportMixin
 
 from .models import Evidence, ProgressReport, Reminder, ReportVersion
 from .resources import ProgressReportResource
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Reports change through the workspace (tasks.services) or the admin's Excel import,
-    both of which keep history; the admin's forms only show them."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class VersionInline(admin.TabularInline):

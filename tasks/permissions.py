@@ -112,9 +112,7 @@ def contribution_for_write(user, milestone_id: int, quarter: int) -> Contributio
     unit = services.check_contribute(user, found)
     _scheduled(found, quarter)
     contribution = Contribution.objects.filter(milestone=found, quarter=quarter, unit=unit).first()
-    closed = ProgressReport.objects.filter(
-        milestone=found, quarter=quarter, state=ProgressReport.State.APPROVED
-    ).exists()
+    closed = ProgressReport.objects.approved().filter(milestone=found, quarter=quarter).exists()
     return ContributionSlot(found, quarter, unit, contribution, closed)
 
 

@@ -537,9 +537,7 @@ def save_contribution(
     check_in_force(milestone)
     if quarter not in milestone.quarters:
         raise ValidationError(_("该进度节点在这个季度没有安排。"))
-    if ProgressReport.objects.filter(
-        milestone=milestone, quarter=quarter, state=State.APPROVED
-    ).exists():
+    if ProgressReport.objects.approved().filter(milestone=milestone, quarter=quarter).exists():
         raise ValidationError(_("责任处室本季度的报告已审核通过,不能再修改配合情况。"))
     if not text.strip():
         raise ValidationError({"text": _("请填写工作情况。")})
@@ -614,9 +612,8 @@ def unit_workspace(user, plan: Plan, quarter: int, today: datetime.date) -> list
         ).order_by()  # unordered: see workspace()
     }
     approved = set(
-        ProgressReport.objects.filter(
-            milestone__in=milestones, quarter=quarter, state=State.APPROVED
-        )
+        ProgressReport.objects.approved()
+        .filter(milestone__in=milestones, quarter=quarter)
         .order_by()
         .values_list("milestone_id", flat=True)
     )

@@ -1,4 +1,3 @@
-import datetime
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -25,12 +24,7 @@ class Command(BaseCommand):
             )
         if found is None:
             raise CommandError(f"No plan with id or year {plan!r}.")
-        today = clock.today()
-        if date:
-            try:
-                today = datetime.date.fromisoformat(date)
-            except ValueError:
-                raise CommandError(f"--date must be YYYY-MM-DD, not {date!r}") from None
+        today = clock.today_or(date)
         path = Path(output)
         if path.suffix.lower() != ".docx":
             raise CommandError("--output must end in .docx")

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import translation
@@ -94,12 +94,7 @@ class Command(BaseCommand):
         if check:
             self.check_addresses()
             return
-        today = clock.today()
-        if date:
-            try:
-                today = datetime.date.fromisoformat(date)
-            except ValueError:
-                raise CommandError(f"--date must be YYYY-MM-DD, not {date!r}") from None
+        today = clock.today_or(date)
         with translation.override(settings.LANGUAGE_CODE):
             self.remind(today)
 

@@ -1,7 +1,5 @@
-import datetime
-
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.utils import translation
 
 from plantracker import clock
@@ -18,12 +16,7 @@ class Command(BaseCommand):
         parser.add_argument("--date", help="pretend today is this date (YYYY-MM-DD)")
 
     def handle(self, *args, date=None, **options):
-        today = clock.today()
-        if date:
-            try:
-                today = datetime.date.fromisoformat(date)
-            except ValueError:
-                raise CommandError(f"--date must be YYYY-MM-DD, not {date!r}") from None
+        today = clock.today_or(date)
         with translation.override(settings.LANGUAGE_CODE):
             escalated = services.escalate(today)
         for urging in escalated:
