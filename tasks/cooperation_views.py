@@ -1,6 +1,7 @@
 """Cooperating units (配合单位) contribute to the milestones of measures that name them."""
 
 from django.conf import settings
+from django.db.models import prefetch_related_objects
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -12,7 +13,7 @@ from plantracker import clock
 
 from . import editing, permissions, services
 from .forms import ContributionForm
-from .models import Contribution
+from .models import Contribution, history_lookups
 from .views import _plan_and_quarter, newer_summary, serve_file
 
 
@@ -69,6 +70,8 @@ def contribution_edit(request: HttpRequest, milestone_id: int, quarter: int) -> 
 
 def _context(slot: permissions.ContributionSlot, newer: Contribution | None) -> dict:
     shown = newer or slot.contribution
+    if shown:
+        prefetch_related_objects([shown], *history_lookups())
     return {
         "milestone": slot.milestone,
         "quarter": slot.quarter,
@@ -77,6 +80,7 @@ def _context(slot: permissions.ContributionSlot, newer: Contribution | None) -> 
         "contribution": shown,
         "closed": slot.closed,
         "files": shown.files.all() if shown else [],
+        "history": shown.history() if shown else [],
         "max_bytes": settings.EVIDENCE_MAX_BYTES,
         "max_files": services.max_files(),
     }

@@ -25,6 +25,7 @@ from . import signals
 from .models import (
     Contribution,
     ContributionFile,
+    ContributionVersion,
     Evidence,
     ProgressReport,
     ReportVersion,
@@ -532,7 +533,8 @@ def save_contribution(
     files: Iterable[UploadedFile] = (),
 ) -> Contribution:
     """A cooperating unit submits (or corrects) what it did for a milestone in a quarter.
-    Closed once the responsible office's report for that quarter is approved."""
+    Closed once the responsible office's report for that quarter is approved. Each save is
+    kept as a ContributionVersion (channel 网页), with the files it added."""
     unit = check_contribute(user, milestone)
     check_in_force(milestone)
     if quarter not in milestone.quarters:
@@ -570,6 +572,15 @@ def save_contribution(
         raise StaleEdit(
             Contribution.objects.get(milestone=milestone, quarter=quarter, unit=unit)
         ) from None
+    ContributionVersion.objects.create(
+        contribution=contribution,
+        version=contribution.version,
+        by=user,
+        at=now,
+        text=contribution.text,
+        figures=contribution.figures,
+        channel=Channel.WEB,
+    )
     for upload in files:
         ContributionFile.objects.create(
             contribution=contribution,
@@ -578,6 +589,7 @@ def save_contribution(
             size=upload.size,
             uploaded_by=user,
             uploaded_at=now,
+            version=contribution.version,
         )
     signals.contribution_saved.send(
         Contribution, contribution=contribution, user=user, created=created

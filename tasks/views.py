@@ -106,7 +106,7 @@ def _contributions(milestone: Milestone, quarter: int):
     return (
         Contribution.objects.filter(milestone=milestone, quarter=quarter)
         .select_related("unit", "submitted_by")
-        .prefetch_related("files")
+        .with_history()
     )
 
 

@@ -57,6 +57,14 @@ def test_a_contribution_is_quoted_in_the_offices_report_and_closed_on_approval(
     office.fill("#id_done_text", "完成创新驱动政策落实情况梳理。")
     contributions.get_by_role("button", name="引用到完成情况").click()
     assert office.input_value("#id_done_text") == f"完成创新驱动政策落实情况梳理。\n{QUOTE}"
+    # Its history, folded: opened, each version opens on its text.
+    history = contributions.locator("details.contribution-history")
+    assert history.locator("li").first.is_hidden()
+    history.locator("summary").first.click()
+    version = history.locator("li[data-version='1']")
+    assert "第1版 · quxian(各区县(自治县)知识产权局) · " in version.inner_text()
+    version.locator("summary").click()
+    assert TEXT in version.inner_text()
     ARTIFACTS.mkdir(exist_ok=True)
     office.screenshot(path=ARTIFACTS / "report_form_contribution.png", full_page=True)
     office.click("button[name=submit]")

@@ -868,9 +868,11 @@ def test_the_dashboards_queries_do_not_grow_with_contributions(
 
 # The office's report form: session, user, milestone, its measure (with work area and plan),
 # the measure's offices and cooperating units, roles, the user's offices, the report, its
-# evidence, then the contributions with their units and authors, and their files. The report
-# page reads the report and its versions too.
-OFFICE_PAGE_QUERIES = {"report-edit": 12, "report-detail": 13}
+# evidence, then the contributions with their units and authors, their files, their versions
+# (with the versions' authors) and the offices of those authors (people.display_name). The
+# report page reads the report and its versions too; it had one query to spare before the
+# contributions' history, and takes one more: the versions' authors' offices.
+OFFICE_PAGE_QUERIES = {"report-edit": 12, "report-detail": 14}
 
 
 @pytest.mark.parametrize("files", [1, 5])
