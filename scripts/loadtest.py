@@ -265,8 +265,13 @@ class Browser:
 
 
 def parse_form(page: str) -> tuple[int, str] | None:
-    """(version, CSRF token) of an editable report form; None when the page has no form."""
-    version, token = VERSION_INPUT.search(page), CSRF_INPUT.search(page)
+    """(version, CSRF token) of an editable report form; None when the page has no form (a
+    submitted report's page has only small forms, such as 撤回, with versions of their own)."""
+    start = page.find("report-form")
+    if start < 0:
+        return None
+    form = page[start : page.find("</form>", start)]
+    version, token = VERSION_INPUT.search(form), CSRF_INPUT.search(form)
     if version is None or token is None:
         return None
     return int(version.group(1) or version.group(2)), html.unescape(token.group(1))
@@ -505,7 +510,8 @@ def history(browser: Browser, report_pk: int) -> list[dict]:
             {
                 "event": event,
                 "version": int(cells[0].strip()),
-                "by": html.unescape(re.sub(r"<[^>]+>", "", cells[2]).strip()),
+                # people are shown as "name(office)": the name is the load users' login
+                "by": html.unescape(re.sub(r"<[^>]+>", "", cells[2]).strip()).split("(")[0],
                 "text": html.unescape(cells[-1]),
             }
         )
