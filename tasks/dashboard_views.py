@@ -87,7 +87,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "tasks/dashboard.html",
         {
             "plan": plan,
-            "plans": Plan.objects.menu(),
+            "plans": Plan.objects.menu(plan, request.user),
             "quarter": quarter,
             "quarter_label": dashboard.quarter_label(quarter),
             "form": form,

@@ -38,7 +38,7 @@ def my_work(request: HttpRequest) -> HttpResponse:
         "tasks/my_work.html",
         {
             "plan": plan,
-            "plans": Plan.objects.menu(),
+            "plans": Plan.objects.menu(plan, request.user),
             "quarter": quarter,
             "quarters": QUARTER_CHOICES,
             "groups": groups,
@@ -301,7 +301,12 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "tasks/review_queue.html",
-        {"plan": plan, "plans": Plan.objects.menu(), "page": page, "reports": page.object_list},
+        {
+            "plan": plan,
+            "plans": Plan.objects.menu(plan, request.user),
+            "page": page,
+            "reports": page.object_list,
+        },
     )
 
 
@@ -359,7 +364,7 @@ def offline_upload(request: HttpRequest) -> HttpResponse:
         "tasks/offline_upload.html",
         {
             "plan": plan,
-            "plans": Plan.objects.menu(),
+            "plans": Plan.objects.menu(plan, request.user),
             "quarter": quarter,
             "quarters": QUARTER_CHOICES,
             "form": form,
