@@ -34,9 +34,15 @@ class PlanQuerySet(models.QuerySet):
         chosen = None
         if value.isdecimal() and len(value) <= 18:
             chosen = self.filter(pk=int(value)).first()
-        if chosen is None and today is not None:
-            chosen = self.filter(year=reporting_period(today)[0]).first()
-        return chosen or self.first()
+        if chosen is not None:
+            return chosen
+        if today is None:
+            return self.first()
+        # The reporting year's plan, else the newest: in one query.
+        from django.db.models import Case, Value, When
+
+        first = Case(When(year=reporting_period(today)[0], then=Value(0)), default=Value(1))
+        return self.order_by(first, *Plan._meta.ordering).first()
 
     def readable_by(self, user) -> "PlanQuerySet":
         """The plans whose whole structure `user` may read: every plan for the bureau's own
