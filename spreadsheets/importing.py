@@ -109,11 +109,16 @@ def column_widths(dataset: tablib.Dataset) -> list[int]:
 
 
 class XLSX(base_formats.XLSX):
-    """xlsx read by spreadsheets.reading.open_xlsx and xlsx_rows; written with a bold frozen
+    """xlsx read by spreadsheets.reading.plain_rows (python-calamine) when the file is plain,
+    else by open_xlsx and xlsx_rows (which name every problem); written with a bold frozen
     header and fitted widths, every cell through spreadsheets.writing.safe."""
 
     def create_dataset(self, in_stream):
-        workbook = spreadsheets.open_xlsx(bytes(in_stream))
+        data = bytes(in_stream)
+        rows = spreadsheets.plain_rows(data)  # python-calamine, when the file is plain
+        if rows is not None:
+            return dataset_from_rows(rows)
+        workbook = spreadsheets.open_xlsx(data)
         try:
             sheet = spreadsheets.only_sheet(workbook)
             if workbook.has_merged_cells:
