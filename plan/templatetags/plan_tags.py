@@ -44,10 +44,11 @@ def plan_options(plans, current, url_name: str = ""):
     # html.escape is what django.utils.html.escape applies (without its per-call overhead).
     html = "".join(option(pk, f"{year} · {title}") for pk, year, title in shown)
     if years:
+        shown_label = escape(_("%(year)s年的计划") % {"year": plans.year})
+        others_label = escape(_("其他年度"))
+        others = "".join(option(pk, _("%(year)s年的计划") % {"year": year}) for year, pk in years)
         html = (
-            f'<optgroup label="{escape(_("%(year)s年的计划") % {"year": plans.year})}">{html}'
-            f'</optgroup><optgroup label="{escape(_("其他年度"))}">'
-            + "".join(option(pk, _("%(year)s年的计划") % {"year": year}) for year, pk in years)
-            + "</optgroup>"
+            f'<optgroup label="{shown_label}">{html}</optgroup>'
+            f'<optgroup label="{others_label}">{others}</optgroup>'
         )
     return mark_safe(html)  # noqa: S308 - every value is escaped
