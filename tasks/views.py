@@ -70,6 +70,7 @@ def report_edit(request: HttpRequest, milestone_id: int, quarter: int) -> HttpRe
             **{name: data[name] for name in ("status", "percent", "done_text", "problems_text")},
             submit="submit" in request.POST,
             files=data["evidence"],
+            known=slot.report,  # read by report_for_write: the write is optimistic
         )
         submitted = report.state == ProgressReport.State.SUBMITTED
         done = _("报告已提交,等待审核。") if submitted else _("草稿已保存。")
