@@ -201,11 +201,13 @@ def open_xlsx(data: bytes, *, max_bytes: int | None = None):
 
 # --- The fast path: python-calamine for plain sheets ---------------------------------------
 
-CELL_TAG = re.compile(rb"<(?:\w+:)?c[\s>/]")
-CELL_REF = re.compile(rb"<(?:\w+:)?c\s[^>]{0,150}?\br=\"([A-Z]{1,3})(\d{1,7})\"")
-ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>/]")
-ROW_REF = re.compile(rb"<(?:\w+:)?row\s[^>]{0,150}?\br=\"(\d{1,7})\"")
-FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+# Cells, rows and formulas are counted with bytes.count (C speed) in their plain spelling;
+# a sheet spelling them with a namespace prefix (<x:c …>) is left to the careful reader.
+PREFIXED_TAG = re.compile(rb"<[A-Za-z_][\w.-]*:(?:c|row|f)[\s>/]")
+# Positions as Excel, LibreOffice and openpyxl write them (r first); a file writing them
+# otherwise counts fewer positions than cells and is left to the careful reader.
+CELL_REF = re.compile(rb"<c r=\"([A-Z]{1,3})(\d{1,7})\"")
+ROW_REF = re.compile(rb"<row r=\"(\d{1,7})\"")
 DIMENSION = re.compile(
     rb"<(?:\w+:)?dimension\s[^>]{0,50}?\bref=\"(?:[A-Z]{1,3}\d{1,7}:)?([A-Z]{1,3})(\d{1,7})\""
 )
@@ -224,6 +226,7 @@ class SheetScan:
     last_row: int = 0
     last_column: int = 0
     declared_cells: int = 0  # what the sheet's <dimension> claims: a reader may reserve it
+    prefixed: bool = False  # cells, rows or formulas spelled with a namespace prefix
 
 
 def column_number(letters: bytes) -> int:
@@ -246,9 +249,12 @@ def scan_sheet(archive: zipfile.ZipFile, name: str) -> SheetScan:
             if cut <= 0 and chunk:
                 cut = len(text)  # no tag at all in a whole chunk
             head, tail = text[:cut], text[cut:]
-            scan.cells += len(CELL_TAG.findall(head))
-            scan.rows += len(ROW_TAG.findall(head))
-            scan.formulas += len(FORMULA_TAG.findall(head))
+            if PREFIXED_TAG.search(head):
+                scan.prefixed = True
+                return scan
+            scan.cells += sum(head.count(tag) for tag in (b"<c ", b"<c>", b"<c/"))
+            scan.rows += sum(head.count(tag) for tag in (b"<row ", b"<row>", b"<row/"))
+            scan.formulas += sum(head.count(tag) for tag in (b"<f ", b"<f>", b"<f/"))
             refs = CELL_REF.findall(head)
             scan.cell_refs += len(refs)
             if refs:
@@ -293,7 +299,8 @@ def plain_rows(data: bytes, *, max_bytes: int | None = None) -> list[list] | Non
     except Exception:  # noqa: BLE001 - the careful reader says what is wrong with it
         return None
     if (
-        scan.formulas
+        scan.prefixed
+        or scan.formulas
         or scan.cells != scan.cell_refs
         or scan.rows != scan.row_refs
         or scan.cells > max_cells()
