@@ -42,7 +42,7 @@ def plan_document(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "plan": plan,
             "work_areas": plan.work_areas_for_document(),
-            "plans": plans.menu(),
+            "plans": plans.menu(plan, request.user),
             "may_export": roles.may_view_dashboard(request.user),
             "revisions": plan.revisions.select_related("by")[:50],
         },

@@ -115,7 +115,9 @@ AUTH_PASSWORD_VALIDATORS = [
 # someone guessing his password) waits a quarter of an hour, not an hour.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend whose get_user reads the user with his roles and departments (one query
+    # on every page instead of two). Sessions of the old ModelBackend log in again once.
+    "departments.backends.MemberBackend",
 ]
 AXES_FAILURE_LIMIT = envint("PLANTRACKER_LOGIN_FAILURE_LIMIT", "5")
 LOGIN_ADDRESS_FAILURE_LIMIT = envint("PLANTRACKER_LOGIN_ADDRESS_FAILURE_LIMIT", "30")

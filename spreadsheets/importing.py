@@ -31,8 +31,14 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core import signing
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    ObjectDoesNotExist,
+    PermissionDenied,
+    ValidationError,
+)
 from django.db import connections, models
+from django.db.models import Manager
 from django.db.models.fields import NOT_PROVIDED
 from django.http import HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
@@ -109,11 +115,16 @@ def column_widths(dataset: tablib.Dataset) -> list[int]:
 
 
 class XLSX(base_formats.XLSX):
-    """xlsx read by spreadsheets.reading.open_xlsx and xlsx_rows; written with a bold frozen
+    """xlsx read by spreadsheets.reading.plain_rows (python-calamine) when the file is plain,
+    else by open_xlsx and xlsx_rows (which name every problem); written with a bold frozen
     header and fitted widths, every cell through spreadsheets.writing.safe."""
 
     def create_dataset(self, in_stream):
-        workbook = spreadsheets.open_xlsx(bytes(in_stream))
+        data = bytes(in_stream)
+        rows = spreadsheets.plain_rows(data)  # python-calamine, when the file is plain
+        if rows is not None:
+            return dataset_from_rows(rows)
+        workbook = spreadsheets.open_xlsx(data)
         try:
             sheet = spreadsheets.only_sheet(workbook)
             if workbook.has_merged_cells:
@@ -897,12 +908,16 @@ class PlanTrackerResource(resources.ModelResource):
                 method = field.get_dehydrate_method(self.get_field_name(field))
                 if not callable(method):
                     method = getattr(self, method, None)
-                columns.append((field, method))
+                if method is not None:
+                    columns.append(lambda instance, _kwargs, method=method: method(instance))
+                elif plain_export(field):
+                    columns.append(attribute_export(field))
+                else:
+                    columns.append(
+                        lambda instance, kwargs, field=field: field.export(instance, **kwargs)
+                    )
             self._export_columns[key] = columns
-        return [
-            safe(field.export(instance, **kwargs) if method is None else method(instance))
-            for field, method in columns
-        ]
+        return [safe(column(instance, kwargs)) for column in columns]
 
     def export(self, queryset=None, **kwargs):
         dataset = super().export(queryset, **kwargs)
@@ -913,6 +928,37 @@ class PlanTrackerResource(resources.ModelResource):
 
 
 # --- The admin --------------------------------------------------------------------------
+
+
+def plain_export(field) -> bool:
+    """A field exported as the library's Field does it (no override of export/get_value)."""
+    kind = type(field)
+    return kind.export is fields.Field.export and kind.get_value is fields.Field.get_value
+
+
+def attribute_export(field):
+    """Field.export for one field, with its attribute path split once per export rather than
+    once per cell (10,000 reports: 120,000 cells). Same steps: a missing link gives None, a
+    callable value is called, then the widget renders."""
+    path = field.attribute.split("__") if field.attribute is not None else []
+    render = field.widget.render
+
+    def export(instance, kwargs):
+        if not path:
+            return render(None, **kwargs)
+        value = instance
+        for attr in path:
+            try:
+                value = value[attr] if isinstance(value, dict) else getattr(value, attr, None)
+            except (ValueError, ObjectDoesNotExist, KeyError):
+                return render(None, **kwargs)
+            if value is None:
+                return render(None, **kwargs)
+        if callable(value) and not isinstance(value, Manager):
+            value = value()
+        return render(value, **kwargs)
+
+    return export
 
 
 class UploadForm(ImportForm):

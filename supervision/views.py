@@ -329,7 +329,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "supervision/overview.html",
         {
             "plan": plan,
-            "plans": Plan.objects.menu(),
+            "plans": Plan.objects.menu(plan, request.user),
             "quarter": quarter,
             "quarters": QUARTER_CHOICES,
             "rows": rows,

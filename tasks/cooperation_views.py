@@ -26,7 +26,7 @@ def unit_work(request: HttpRequest) -> HttpResponse:
         "tasks/unit_work.html",
         {
             "plan": plan,
-            "plans": Plan.objects.menu(),
+            "plans": Plan.objects.menu(plan, request.user),
             "quarter": quarter,
             "quarters": QUARTER_CHOICES,
             "rows": services.unit_workspace(request.user, plan, quarter, clock.today()),

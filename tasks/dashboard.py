@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -554,18 +554,22 @@ def contribution_flags(contribution, today: datetime.date, due_date: datetime.da
 
 
 def unit_contributions(plan: Plan, quarter: int, today: datetime.date) -> list[UnitContributions]:
-    """Per cooperating unit: contributions due this quarter, made and late. Three queries."""
-    milestones = (
-        Milestone.objects.in_force(plan.quarter_end(quarter))
-        .scheduled_in(quarter)
-        .filter(measure__work_area__plan=plan)
-        .prefetch_related(
-            Prefetch(
-                "measure__cooperating_units",
-                queryset=Department.objects.filter(generic=False).order_by("order", "name"),
-            )
+    """Per cooperating unit: contributions due this quarter, made and late. Two queries: the
+    units, once per milestone of the quarter their measures hold (one filter() call, so
+    that the milestone annotated is the one filtered), and the quarter's contributions."""
+    end = plan.quarter_end(quarter)
+    pairs = (
+        Department.objects.filter(
+            # a milestone retired by a plan revision is out of the figures from then on
+            Q(cooperating_measures__milestones__retired_on__isnull=True)
+            | Q(cooperating_measures__milestones__retired_on__gt=end),
+            generic=False,
+            cooperating_measures__work_area__plan=plan,
+            cooperating_measures__milestones__first_quarter__lte=quarter,
+            cooperating_measures__milestones__last_quarter__gte=quarter,
         )
-        .select_related("measure")
+        .annotate(due_milestone=F("cooperating_measures__milestones__pk"))
+        .order_by("order", "name", "pk")
     )
     made = {
         (c.milestone_id, c.unit_id): c
@@ -575,13 +579,12 @@ def unit_contributions(plan: Plan, quarter: int, today: datetime.date) -> list[U
     }
     due_date = plan.report_due(quarter)
     rows: dict[int, UnitContributions] = {}
-    for milestone in milestones:
-        for unit in milestone.measure.cooperating_units.all():
-            row = rows.setdefault(unit.pk, UnitContributions(unit, 0, 0, 0))
-            flags = contribution_flags(made.get((milestone.pk, unit.pk)), today, due_date)
-            row.due += 1
-            row.made += "unit_made" in flags
-            row.late += "unit_late" in flags
+    for unit in pairs:
+        row = rows.setdefault(unit.pk, UnitContributions(unit, 0, 0, 0))
+        flags = contribution_flags(made.get((unit.due_milestone, unit.pk)), today, due_date)
+        row.due += 1
+        row.made += "unit_made" in flags
+        row.late += "unit_late" in flags
     return sorted(rows.values(), key=lambda r: (r.unit.order, r.unit.name))
 
 

@@ -22,7 +22,8 @@ class DashboardFilters(forms.Form):
     """The dashboard's filters, all in the query string so a URL can be shared. Values that
     are not valid are ignored rather than refused."""
 
-    plan = forms.ModelChoiceField(Plan.objects.all(), required=False, label=gettext_lazy("计划"))
+    # The plan is picked before the form (Plan.objects.picked): here only its label, no query.
+    plan = forms.IntegerField(required=False, label=gettext_lazy("计划"))
     quarter = forms.TypedChoiceField(
         choices=QUARTER_CHOICES, coerce=int, required=False, label=gettext_lazy("季度")
     )
@@ -87,7 +88,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "tasks/dashboard.html",
         {
             "plan": plan,
-            "plans": Plan.objects.menu(),
+            "plans": Plan.objects.menu(plan, request.user),
             "quarter": quarter,
             "quarter_label": dashboard.quarter_label(quarter),
             "form": form,

@@ -5,6 +5,7 @@ caller loads an object and forgets the check. The rules themselves live in tasks
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import prefetch_related_objects
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -44,12 +45,21 @@ class ReportSlot:
 
 
 def report_for_write(user, milestone_id: int, quarter: int) -> ReportSlot:
-    found = milestone(milestone_id)
+    """The slot, its report read with the milestone, measure and work area in one query
+    when there is a report (the milestone alone otherwise), then the responsible offices."""
+    report = (
+        ProgressReport.objects.select_related("milestone__measure__work_area")
+        .filter(milestone_id=milestone_id, quarter=quarter)
+        .order_by("pk")
+        .first()
+    )
+    if report is not None:
+        found = report.milestone
+        prefetch_related_objects([found], "measure__responsible_offices")
+    else:
+        found = milestone(milestone_id)
     services.check_write(user, found)
     _scheduled(found, quarter)
-    report = ProgressReport.objects.filter(milestone=found, quarter=quarter).first()
-    if report is not None:
-        report.milestone = found
     return ReportSlot(found, quarter, report)
 
 

@@ -38,7 +38,7 @@ def my_work(request: HttpRequest) -> HttpResponse:
         "tasks/my_work.html",
         {
             "plan": plan,
-            "plans": Plan.objects.menu(),
+            "plans": Plan.objects.menu(plan, request.user),
             "quarter": quarter,
             "quarters": QUARTER_CHOICES,
             "groups": groups,
@@ -70,6 +70,7 @@ def report_edit(request: HttpRequest, milestone_id: int, quarter: int) -> HttpRe
             **{name: data[name] for name in ("status", "percent", "done_text", "problems_text")},
             submit="submit" in request.POST,
             files=data["evidence"],
+            known=slot.report,  # read by report_for_write: the write is optimistic
         )
         submitted = report.state == ProgressReport.State.SUBMITTED
         done = _("报告已提交,等待审核。") if submitted else _("草稿已保存。")
@@ -301,7 +302,12 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "tasks/review_queue.html",
-        {"plan": plan, "plans": Plan.objects.menu(), "page": page, "reports": page.object_list},
+        {
+            "plan": plan,
+            "plans": Plan.objects.menu(plan, request.user),
+            "page": page,
+            "reports": page.object_list,
+        },
     )
 
 
@@ -359,7 +365,7 @@ def offline_upload(request: HttpRequest) -> HttpResponse:
         "tasks/offline_upload.html",
         {
             "plan": plan,
-            "plans": Plan.objects.menu(),
+            "plans": Plan.objects.menu(plan, request.user),
             "quarter": quarter,
             "quarters": QUARTER_CHOICES,
             "form": form,

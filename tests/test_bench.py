@@ -28,6 +28,7 @@ KEYS = (
     "export_vs_openpyxl",
     "update_vs_trivial",
     "import_peak_mb",
+    "admin_preview_vs_import",
     "plan_import_scale_ratio",
 )
 ABSOLUTE = (
@@ -41,6 +42,7 @@ ABSOLUTE = (
     "export_s",
     "export_rows_per_s",
     "openpyxl_write_s",
+    "admin_preview_s",
     "save_per_s",
     "ping_per_s",
     "plan_import_1x_s",
@@ -85,6 +87,8 @@ def test_bench_runs_on_tiny_sizes_and_writes_every_figure(tmp_path):
         assert isinstance(results[key], int | float), key
         assert key in results["goals"], key
     assert results["database"].startswith("PostgreSQL ")
+    assert results["size"] == "3 plans"  # what was measured is recorded
+    assert results["goals"]["max_queries_per_page"]["goal"] == "<= 12"
     for key in ABSOLUTE:
         assert results["absolute"][key] > 0, key
     assert results["data"]["at_scale"]["plans"] == 4  # the 2014 plan and 3 copies

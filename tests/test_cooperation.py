@@ -821,9 +821,9 @@ def contribute_everywhere(plan, unit: Department, user, quarter: int) -> int:
     return len(made)
 
 
-# session, user, roles, the plan, the user's units, milestones, contributions, approved
-# reports, the plans list.
-UNIT_WORK_QUERIES = 9
+# session, user with roles and units (one query), the plan, milestones, contributions,
+# approved reports, the plans list.
+UNIT_WORK_QUERIES = 8
 
 
 @pytest.mark.parametrize("times", [1, 20], ids=["1x", "20x"])
@@ -843,10 +843,10 @@ def test_the_cooperation_pages_queries_do_not_grow_with_the_data(
     assert response.content.decode().count('class="unit-row') == DISTRICT_Q4_DUE * times
 
 
-# The dashboard's eleven (see tests/test_dashboard_views.py), and three for the units table:
-# the quarter's milestones, their cooperating units and the quarter's contributions; and the
+# The dashboard's nine (see tests/test_dashboard_views.py), and two for the units table: the
+# cooperating units of the quarter's milestones and the quarter's contributions; and the
 # supervision panel's one.
-OVERVIEW_QUERIES = 15
+OVERVIEW_QUERIES = 12
 
 
 @pytest.mark.parametrize("times", [1, 20], ids=["1x", "20x"])
@@ -866,13 +866,12 @@ def test_the_dashboards_queries_do_not_grow_with_contributions(
     assert units_table_row(response.content.decode(), district) == [due, due, 0]
 
 
-# The office's report form: session, user, milestone, its measure (with work area and plan),
-# the measure's offices and cooperating units, roles, the user's offices, the report, its
-# evidence, then the contributions with their units and authors, their files, their versions
-# (with the versions' authors) and the offices of those authors (people.display_name). The
-# report page reads the report and its versions too; it had one query to spare before the
-# contributions' history, and takes one more: the versions' authors' offices.
-OFFICE_PAGE_QUERIES = {"report-edit": 12, "report-detail": 14}
+# The office's report form: session, user with roles and offices (one query), milestone, its
+# measure (with work area and plan), the measure's offices and cooperating units, the report,
+# its evidence, then the contributions with their units and authors, their files, their
+# versions (with the versions' authors) and the offices of those authors
+# (people.display_name). The report page reads the report and its versions too.
+OFFICE_PAGE_QUERIES = {"report-edit": 12, "report-detail": 13}
 
 
 @pytest.mark.parametrize("files", [1, 5])

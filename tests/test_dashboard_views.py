@@ -426,18 +426,19 @@ def test_the_due_figure_links_to_the_due_milestones(client, leader, second_quart
 
 # --- Bounded queries ----------------------------------------------------------------------
 
-# session, user, the user's roles, the plan (?plan=), the plan again (the form's plan field),
-# its work areas and offices (the filters' choices), then tasks.dashboard's three: milestones
-# with measures and work areas, their responsible offices, their reports up to the quarter.
-XLSX_QUERIES = 10
-# the same, the plans for the plan selector, and the cooperating units' table: milestones of
-# the quarter, their measures' cooperating units, the quarter's contributions; and the
+# session, the user with his roles and departments (one query, departments.backends), the
+# plan (?plan=; the form's plan field asks none), its work areas and offices (the filters'
+# choices), then tasks.dashboard's three: milestones with measures and work areas, their
+# responsible offices, their reports up to the quarter.
+XLSX_QUERIES = 8
+# the same, the plans for the plan selector (one query, the year's), and the cooperating
+# units' table: the units of the quarter's milestones, the quarter's contributions; and the
 # supervision panel's one (instructions and escalated urgings counted in subqueries).
-OVERVIEW_QUERIES = 15
-# session, user, roles, the measure with its plan, its actions, its offices, the work areas
-# and offices (the filters' choices), then the dashboard's three for the measure's milestones,
-# and the measure's instructions (supervision).
-MEASURE_QUERIES = 12
+OVERVIEW_QUERIES = 12
+# session, user with roles, the measure with its plan, its actions, its offices, the work
+# areas and offices (the filters' choices), then the dashboard's three for the measure's
+# milestones, and the measure's instructions (supervision).
+MEASURE_QUERIES = 11
 
 
 @pytest.fixture(params=[1, 20], ids=["1x", "20x"])

@@ -475,9 +475,9 @@ def test_the_office_summary_lists_its_due_milestones_with_bounded_queries(
     client.force_login(leader)
     url = reverse("dashboard-office", args=[plan_2014.pk, patent_office.pk]) + "?quarter=2"
 
-    # session, user, roles, plan, office, the form's work areas and offices, then the
-    # dashboard's three (milestones, offices, reports)
-    with django_assert_max_num_queries(10):
+    # session, user with roles (one query), plan, office, the form's work areas and offices,
+    # then the dashboard's three (milestones, offices, reports)
+    with django_assert_max_num_queries(9):
         response = client.get(url)
 
     assert response.status_code == 200

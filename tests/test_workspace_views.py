@@ -600,13 +600,13 @@ def test_my_work_queries_do_not_grow_with_the_plan(
 ):
     returned(staff, reviewer, milestone(7, 4), 4)
     client.force_login(staff)
-    # session, user, plan, the user's offices, reports, milestones, roles, plans list, and
-    # the supervision banner: open urgings, unanswered instructions
-    with django_assert_max_num_queries(10):
+    # session, user with roles and offices (one query), plan, reports, milestones, plans
+    # list, and the supervision banner: open urgings, unanswered instructions
+    with django_assert_max_num_queries(8):
         small = client.get(reverse("my-work"))
     enlarge(plan_2014, 20)
     add_reports_to_every_milestone(plan_2014, 4, staff)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(8):
         large = client.get(reverse("my-work"))
     assert large.content.decode().count("work-row") == 20 * small.content.decode().count("work-row")
 
@@ -617,17 +617,17 @@ def test_report_form_queries_do_not_grow_with_the_plan_or_the_history(
     target = milestone(7, 4)
     write(staff, target, 4, files=[pdf()])
     client.force_login(staff)
-    # session, user, milestone, its measure (with work area and plan), the measure's offices
-    # and cooperating units, roles, the user's offices, the report, its evidence, the
-    # cooperating units' contributions (and their files, when there are any)
-    with django_assert_max_num_queries(12):
+    # session, user with roles and offices (one query), milestone, its measure (with work
+    # area and plan), the measure's offices and cooperating units, the report, its evidence,
+    # the cooperating units' contributions (and their files, when there are any)
+    with django_assert_max_num_queries(11):
         client.get(edit_url(target, 4))
     enlarge(plan_2014, 20)
     add_reports_to_every_milestone(plan_2014, 4, staff)
     for round_ in range(5):
         report = ProgressReport.objects.get(milestone=target, quarter=4)
         write(staff, target, 4, base_version=report.version, files=[pdf(f"材料{round_}.pdf")])
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(11):
         response = client.get(edit_url(target, 4))
     assert len(response.context["evidence"]) == 6
 
@@ -637,15 +637,16 @@ def test_report_page_queries_do_not_grow_with_the_plan_or_the_history(
 ):
     small = submitted(staff, milestone(7, 4), 4)
     client.force_login(reviewer)
-    # session, user, report with its author, milestone, its measure (with work area and plan),
-    # the measure's offices and cooperating units, roles, evidence with uploaders, versions
-    # with their authors, the cooperating units' contributions (and their files, if any)
-    with django_assert_max_num_queries(12):
+    # session, user with roles (one query), report with its author, milestone, its measure
+    # (with work area and plan), the measure's offices and cooperating units, evidence with
+    # uploaders, versions with their authors, the cooperating units' contributions (and
+    # their files, if any)
+    with django_assert_max_num_queries(11):
         client.get(reverse("report-detail", args=[small.pk]))
     large = a_long_history(staff, reviewer, milestone(8, 4), 4)
     enlarge(plan_2014, 20)
     add_reports_to_every_milestone(plan_2014, 4, staff)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(11):
         response = client.get(reverse("report-detail", args=[large.pk]))
     assert len(response.context["versions"]) == 12
     assert len(response.context["evidence"]) == 5
@@ -656,13 +657,13 @@ def test_review_queue_queries_do_not_grow_with_the_plan(
 ):
     submitted(staff, milestone(7, 4), 4)
     client.force_login(reviewer)
-    # session, user, roles, the plan, the plans for the selector, the count of waiting
-    # reports, one page of them with milestone, measure and author
-    with django_assert_max_num_queries(7):
+    # session, user with roles (one query), the plan, the plans for the selector, the count
+    # of waiting reports, one page of them with milestone, measure and author
+    with django_assert_max_num_queries(6):
         small = client.get(reverse("review-queue"))
     enlarge(plan_2014, 20)
     add_reports_to_every_milestone(plan_2014, 4, staff)
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(6):
         large = client.get(reverse("review-queue"))
     assert small.content.decode().count("review-row") == 1
     waiting = ProgressReport.objects.filter(state=State.SUBMITTED).count()
