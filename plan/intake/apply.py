@@ -54,6 +54,24 @@ def apply_quarters(parsed: ParsedPlan, quarters: dict) -> None:
             milestone.known = True
 
 
+def children(measure: Measure, pm) -> tuple[list[Action], list[Milestone]]:
+    """The unsaved actions and milestones of a parsed measure, under `measure`."""
+    actions = [Action(measure=measure, number=a.number, text=a.text) for a in pm.actions]
+    milestones = [
+        Milestone(
+            measure=measure,
+            order=order,
+            label=m.label,
+            text=m.text,
+            first_quarter=m.first,
+            last_quarter=m.last,
+            retired_on=m.retired_on,
+        )
+        for order, m in enumerate(pm.milestones, start=1)
+    ]
+    return actions, milestones
+
+
 def load(
     parsed: ParsedPlan,
     *,
@@ -243,19 +261,9 @@ class Writer:
         for measure, (pm, responsible, cooperating) in zip(measures, links, strict=True):
             office_rows += [offices(measure=measure, department=d) for d in responsible]
             unit_rows += [units(measure=measure, department=d) for d in cooperating]
-            actions += [Action(measure=measure, number=a.number, text=a.text) for a in pm.actions]
-            milestones += [
-                Milestone(
-                    measure=measure,
-                    order=index,
-                    label=m.label,
-                    text=m.text,
-                    first_quarter=m.first,
-                    last_quarter=m.last,
-                    retired_on=m.retired_on,
-                )
-                for index, m in enumerate(pm.milestones, start=1)
-            ]
+            new_actions, new_milestones = children(measure, pm)
+            actions += new_actions
+            milestones += new_milestones
         offices.objects.bulk_create(office_rows, batch_size=1000)
         units.objects.bulk_create(unit_rows, batch_size=1000)
         Action.objects.bulk_create(actions, batch_size=500)
@@ -352,22 +360,9 @@ class Writer:
                 if measure is None:
                     measure = self.new_measure(area, pm, issuer)
                     note("added", _("新增工作措施%(n)s.%(t)s") % {"n": pm.number, "t": pm.title})
-                    Action.objects.bulk_create(
-                        [Action(measure=measure, number=a.number, text=a.text) for a in pm.actions]
-                    )
-                    Milestone.objects.bulk_create(
-                        [
-                            Milestone(
-                                measure=measure,
-                                order=i,
-                                label=m.label,
-                                text=m.text,
-                                first_quarter=m.first,
-                                last_quarter=m.last,
-                            )
-                            for i, m in enumerate(pm.milestones, start=1)
-                        ]
-                    )
+                    new_actions, new_milestones = children(measure, pm)
+                    Action.objects.bulk_create(new_actions)
+                    Milestone.objects.bulk_create(new_milestones)
                     continue
                 self.revise_measure(measure, area, pm, issuer, kept_ids, today, note)
                 if self.progress:
