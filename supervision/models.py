@@ -34,9 +34,6 @@ class InstructionQuerySet(models.QuerySet):
     def of_plan(self, plan):
         return self.filter(measure__work_area__plan=plan)
 
-    def for_offices(self, office_ids):
-        return self.filter(measure__responsible_offices__in=office_ids).distinct()
-
 
 class Instruction(AppendOnly):
     """领导批示: a leader's instruction on a measure, or on one of its milestones."""

@@ -6,7 +6,6 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -33,10 +32,6 @@ def _plan_and_quarter(request: HttpRequest) -> tuple[Plan, int]:
     form = QuarterForm(request.GET)
     quarter = form.cleaned_data.get("quarter") if form.is_valid() else None
     return plan, quarter or plan.default_quarter(clock.today())
-
-
-def _errors(error: ValidationError) -> list[str]:
-    return error.messages
 
 
 # --- Notices ----------------------------------------------------------------------------
@@ -358,7 +353,3 @@ def bulletin_download(request: HttpRequest) -> HttpResponse:
     name = f"bulletin-{plan.year}-q{quarter}.docx"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
-
-
-def dashboard_url(plan: Plan, quarter: int) -> str:
-    return f"{reverse('supervision-overview')}?plan={plan.pk}&quarter={quarter}"

@@ -92,11 +92,6 @@ def check_in_force(milestone: Milestone) -> None:
         )
 
 
-def check_read(user, milestone: Milestone) -> None:
-    if not may_read_report(user, milestone):
-        raise PermissionDenied(_("您无权查看该报告。"))
-
-
 # --- Writing reports --------------------------------------------------------------------
 
 Event = ReportVersion.Event

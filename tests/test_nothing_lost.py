@@ -6,6 +6,7 @@ withdrawing, removing a file, the file limit, and the CSRF page."""
 
 import io
 import re
+from unittest import mock
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -657,11 +658,14 @@ def test_the_form_knows_when_the_login_really_ends(client, staff):
     from django.utils import timezone
 
     client.force_login(staff)
+    moment = timezone.now()
     Session.objects.filter(session_key=client.session.session_key).update(
-        expire_date=timezone.now() + datetime.timedelta(minutes=5)
+        expire_date=moment + datetime.timedelta(minutes=5)
     )
 
-    page = client.get(edit_url(milestone(7, 4), 4)).content.decode()
+    # the page is read at a fixed moment: however slow the machine, five minutes are left
+    with mock.patch("plantracker.sessions.timezone.now", return_value=moment):
+        page = client.get(edit_url(milestone(7, 4), 4)).content.decode()
 
     seconds = int(re.search(r'data-session-seconds="(\d+)"', page)[1])
     assert 240 < seconds <= 300
