@@ -10,6 +10,7 @@ import re
 import zipfile
 
 import pytest
+import tablib
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
 from django.urls import reverse
@@ -20,6 +21,7 @@ from departments.models import Department
 from departments.resources import DepartmentResource
 from plan.models import Action, Measure, Milestone, Plan, WorkArea
 from plan.resources import ActionResource, MeasureResource, MilestoneResource
+from spreadsheets import importing
 from spreadsheets.reading import ENCRYPTED_STREAM, OLE_SIGNATURE, ZIP_SIGNATURE
 from tasks.models import ProgressReport, ReportVersion
 from tasks.resources import ProgressReportResource
@@ -320,6 +322,25 @@ def test_departments_are_found_by_other_spellings(admin_client):
     import_file(admin_client, Measure, buffer.getvalue())
     measure = Measure.objects.get(number=sheet["C2"].value)
     assert measure.executing_department.name == "各区县(自治县)知识产权局"
+
+
+def test_the_xlsx_writer_keeps_text_as_text_and_styles_the_header():
+    """XLSX.export_data (XlsxWriter): text that looks like a link, a number or a formula is
+    written as the text it is; numbers stay numbers; the header is bold, filled and frozen."""
+    dataset = tablib.Dataset(
+        ["http://example.com", "0012", "=1+1", 7, None, "中文"],
+        headers=["链接", "编号", "公式", "数", "空", "文字"],
+    )
+    dataset.title = "表"
+    sheet = load_workbook(io.BytesIO(importing.XLSX().export_data(dataset))).worksheets[0]
+
+    row = sheet[2]
+    assert [cell.value for cell in row] == ["http://example.com", "0012", "'=1+1", 7, None, "中文"]
+    assert [cell.data_type for cell in row[:4]] == ["s", "s", "s", "n"]
+    assert row[0].hyperlink is None
+    assert sheet.title == "表" and sheet.freeze_panes == "A2"
+    assert sheet["A1"].font.b and sheet["A1"].fill.fgColor.rgb.endswith("E9EDF2")
+    assert sheet.column_dimensions["A"].width >= len("http://example.com")
 
 
 def test_exports_escape_formulas_and_imports_take_them_back(admin_client):
