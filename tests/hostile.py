@@ -149,6 +149,15 @@ def far_row(headers, rows, value="x") -> bytes:
     return workbook([sheet_xml(rows_xml(numbered) + far)])
 
 
+def stray_cell(headers, rows, ref: str, value="x") -> bytes:
+    """An honest table (no <dimension>) whose second row also holds a cell at `ref`, far
+    from that row or column: a reader sizing its grid by cell positions allocates to it."""
+    numbered = [(1, list(headers))] + [(n, list(r)) for n, r in enumerate(rows, 2)]
+    stray = f'<c r="{ref}" t="inlineStr"><is><t>{value}</t></is></c></row>'
+    body = rows_xml(numbered).replace("</row>", stray, 2).replace(stray, "</row>", 1)
+    return workbook([sheet_xml(body)])
+
+
 def many_rows(headers, count: int, values) -> bytes:
     """`count` data rows, each `values`."""
     return table(headers, [list(values)] * count)

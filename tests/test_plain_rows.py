@@ -68,6 +68,8 @@ def test_a_sheet_starting_below_and_right_of_a1_keeps_its_row_and_column_numbers
         hostile.lying_dimension(HEADERS, [ROW] * 20),
         hostile.far_cell(HEADERS, [ROW]),
         hostile.far_row(HEADERS, [ROW]),
+        hostile.stray_cell(HEADERS, [ROW], "A1048576"),
+        hostile.stray_cell(HEADERS, [ROW], "XFD2"),
         b"not a zip at all",
     ],
     ids=[
@@ -78,6 +80,8 @@ def test_a_sheet_starting_below_and_right_of_a1_keeps_its_row_and_column_numbers
         "dimension",
         "far cell",
         "far row",
+        "far row of a cell in row 2",
+        "far column of a cell in row 2",
         "not xlsx",
     ],
 )
