@@ -106,13 +106,14 @@ random_bytes = st.one_of(
 )
 
 
-NONCHARACTERS = re.compile("[\ufffe\uffff]")
+# U+FFFE, U+FFFF, and lone surrogates (st.characters() draws them; no file can hold one).
+NONCHARACTERS = re.compile("[\ufffe\uffff\ud800-\udfff]")
 
 
 def writable(value):
-    """A value openpyxl writes as valid XML: it refuses most control characters, and writes
-    U+FFFE and U+FFFF into a worksheet its own reader cannot parse (a worksheet that does not
-    parse is test_a_broken_worksheet_is_a_sheet_error)."""
+    """A value openpyxl writes as valid XML: it refuses most control characters and lone
+    surrogates, and writes U+FFFE and U+FFFF into a worksheet its own reader cannot parse (a
+    worksheet that does not parse is test_a_broken_worksheet_is_a_sheet_error)."""
     if not isinstance(value, str):
         return value
     return NONCHARACTERS.sub("", ILLEGAL_CHARACTERS_RE.sub("", value))
