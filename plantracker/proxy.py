@@ -1,9 +1,10 @@
-"""The client's address, and the login throttle per address.
+"""The client's address and scheme, and the login throttle per address.
 
-Behind nginx (DJANGO_BEHIND_PROXY) the client's address is the one nginx forwards, but only
-when the request really comes from nginx: from an address in DJANGO_TRUSTED_PROXIES
-(default the loopback addresses). A request from anywhere else (gunicorn reached directly)
-is its own client, whatever X-Real-IP or X-Forwarded-For it carries."""
+Behind nginx (DJANGO_BEHIND_PROXY) the client's address is the one nginx forwards, and the
+scheme the one its X-Forwarded-Proto says, but only when the request really comes from nginx:
+from an address in DJANGO_TRUSTED_PROXIES (default the loopback addresses). A request from
+anywhere else (gunicorn reached directly) is its own client, on plain HTTP, whatever
+X-Real-IP, X-Forwarded-For or X-Forwarded-Proto it carries."""
 
 import datetime
 import ipaddress
@@ -46,6 +47,21 @@ def valid(address: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+class ForwardedProtoMiddleware:
+    """Drops X-Forwarded-Proto from a request that does not come from a trusted proxy, before
+    SecurityMiddleware reads it (SECURE_PROXY_SSL_HEADER): such a request cannot claim HTTPS
+    to skip the redirect or to pass for secure."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest):
+        meta = request.META
+        if "HTTP_X_FORWARDED_PROTO" in meta and not trusted_proxy(meta.get("REMOTE_ADDR", "")):
+            del meta["HTTP_X_FORWARDED_PROTO"]
+        return self.get_response(request)
 
 
 def failures_from(address: str) -> int:

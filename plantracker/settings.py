@@ -59,6 +59,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "plantracker.proxy.ForwardedProtoMiddleware",  # before anything asks is_secure()
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -201,7 +202,7 @@ IMPORT_MAX_CELLS = envint("PLANTRACKER_IMPORT_MAX_CELLS", "1000000")
 
 # Security. With DJANGO_DEBUG off, `manage.py check --deploy` is clean: HTTPS only, secure
 # and HttpOnly cookies, HSTS. Behind nginx, DJANGO_BEHIND_PROXY=true trusts its
-# X-Forwarded-Proto header.
+# X-Forwarded-Proto header when the request comes from DJANGO_TRUSTED_PROXIES (proxy.py).
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"

@@ -703,6 +703,23 @@ def test_forwarded_addresses_are_believed_only_from_a_trusted_proxy(
     assert client_ip(request) == expected
 
 
+@pytest.mark.parametrize(("remote", "believed"), [("127.0.0.1", True), ("203.0.113.9", False)])
+def test_https_is_believed_only_from_a_trusted_proxy(settings, client, remote, believed):
+    """Behind nginx, X-Forwarded-Proto: https from nginx is a secure request; the same header
+    from a request reaching gunicorn directly is dropped: redirected to HTTPS like any plain
+    HTTP request."""
+    settings.BEHIND_PROXY = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.SECURE_SSL_REDIRECT = True
+
+    response = client.get(reverse("login"), REMOTE_ADDR=remote, HTTP_X_FORWARDED_PROTO="https")
+
+    if believed:
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 301 and response.url.startswith("https://")
+
+
 # 9. About 2 MB of text a save, copied into the history each time. Text fields have maximum
 #    lengths (完成情况 5,000 characters), in the forms and in the models' validation.
 
