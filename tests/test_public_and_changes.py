@@ -268,6 +268,21 @@ def test_the_public_page_links_to_nothing_internal(client, progress):
     assert "csrfmiddlewaretoken" not in content
 
 
+def test_the_public_page_marks_a_milestone_a_revision_retired(client, progress):
+    """Its approved report stays on show (it was approved), beside the 已调整取消 badge the
+    plan page shows, so that nobody reads it as still due."""
+    target = milestone(3, 1)  # approved, 已完成 100%
+    Milestone.objects.filter(pk=target.pk).update(retired_on=datetime.date(2014, 6, 30))
+
+    content = client.get(public_url(progress)).content.decode()
+
+    row = re.search(rf'data-milestone="{target.pk}">(.*?)</tr>', content, re.S)[1]
+    assert "已调整取消" in row and "2014-06-30计划调整时取消" in row
+    assert cells(content, target)[0] == "已完成 100%"
+    others = re.findall(r'data-milestone="(\d+)">(.*?)</tr>', content, re.S)
+    assert [pk for pk, html in others if "已调整取消" in html] == [str(target.pk)]
+
+
 def test_a_logged_in_visitor_sees_the_same_public_page(client, progress, staff):
     anonymous = client.get(public_url(progress)).content
     cache.clear()
