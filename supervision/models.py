@@ -61,6 +61,8 @@ class Instruction(AppendOnly):
         related_name="+",
     )
     created_at = models.DateTimeField(_("批示时间"))
+    # When the offices that had not answered by the due date, and the leader, were told (once).
+    overdue_notified_at = models.DateTimeField(_("逾期提醒时间"), null=True, blank=True)
 
     objects = InstructionQuerySet.as_manager()
 
@@ -233,6 +235,7 @@ class Notice(models.Model):
         ANSWER = "answer", _("批示已办理")
         URGING = "urging", _("催办")
         ESCALATION = "escalation", _("催办提级")
+        INSTRUCTION_OVERDUE = "overdue", _("批示逾期未办理")
         CONTRIBUTION = "contribution", _("配合单位报送")
         DEADLINE = "deadline", _("报告3天后截止")
         REMINDER = "reminder", _("催报提醒")

@@ -510,6 +510,38 @@ def escalate(on: datetime.date | None = None) -> list[Urging]:
     return escalated
 
 
+@in_site_language
+@transaction.atomic
+def remind_overdue_instructions(on: datetime.date | None = None) -> list[InstructionRow]:
+    """Instructions past their date that some office has not answered: the staff of those
+    offices and the leader who wrote it get a notice and a mail, once."""
+    on = on or today()
+    due = Instruction.objects.select_for_update(of=("self",)).filter(
+        due_on__lt=on, overdue_notified_at__isnull=True
+    )
+    reminded = []
+    for row in instruction_rows(due.order_by("pk"), on):
+        if row.state != "overdue":
+            continue
+        instruction = row.instruction
+        instruction.overdue_notified_at = clock.now()
+        instruction.save(_system_update=True)
+        late = [office for office in row.offices if office.pk not in row.answered]
+        notify(
+            [*staff_of(office.pk for office in late), instruction.author],
+            Kind.INSTRUCTION_OVERDUE,
+            _("批示“%(text)s”的办理时限%(date)s已过,%(offices)s尚未报送办理情况。")
+            % {
+                "text": instruction.text[:60],
+                "date": instruction.due_on.isoformat(),
+                "offices": "、".join(office.name for office in late) or _("承办处室"),
+            },
+            reverse("instruction-detail", args=[instruction.pk]),
+        )
+        reminded.append(row)
+    return reminded
+
+
 def urging_state(urging: Urging, on: datetime.date) -> str:
     if urging.replied:
         return "replied"

@@ -233,6 +233,41 @@ def test_escalation_comes_the_day_after_the_date_and_only_once(
     assert urging.escalated_at is not None
 
 
+def test_an_instruction_unanswered_after_its_date_is_told_to_office_and_leader_once(
+    outbox, zhang, other_staff, boss
+):
+    instruction = instruct(boss, due_on=datetime.date(2014, 5, 15))
+    outbox.clear()
+
+    escalate("2014-05-15")  # the date itself: not yet
+    assert not Notice.objects.filter(kind=Notice.Kind.INSTRUCTION_OVERDUE).exists()
+    escalate("2014-05-16")
+    escalate("2014-05-17")
+
+    told = Notice.objects.filter(kind=Notice.Kind.INSTRUCTION_OVERDUE).order_by("user__username")
+    assert [notice.user for notice in told] == [zhang, boss]  # zhang, zhao: not li's office
+    for notice in told:
+        assert notice.link == reverse("instruction-detail", args=[instruction.pk])
+        assert "办理时限2014-05-15已过,专利管理处尚未报送办理情况" in notice.text
+    assert sorted(mail.to[0] for mail in outbox) == [
+        "zhang@cnipa-cq.example",
+        "zhao@cnipa-cq.example",
+    ]
+    instruction.refresh_from_db()
+    assert instruction.overdue_notified_at is not None
+
+
+def test_an_answered_instruction_or_one_without_a_date_is_never_overdue(zhang, boss):
+    answered = instruct(boss, due_on=datetime.date(2014, 5, 15))
+    services.answer(user=zhang, instruction=answered, text="已办理。")
+    instruct(boss, text="长期关注。")  # no date
+
+    escalate("2014-06-30")
+
+    assert not Notice.objects.filter(kind=Notice.Kind.INSTRUCTION_OVERDUE).exists()
+    assert Instruction.objects.filter(overdue_notified_at__isnull=False).count() == 0
+
+
 def test_a_reply_settles_the_urging(zhang, reviewer, boss, patent_office):
     urging = urge(reviewer, patent_office, [milestone(7, 2)])
     services.reply(user=zhang, urging_id=urging.pk, text="已于今日报送。")
