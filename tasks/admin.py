@@ -64,7 +64,7 @@ class ProgressReportAdmin(AdminImportExportMixin, ReadOnlyAdmin):
 
 class ContributionVersionInline(admin.TabularInline):
     model = ContributionVersion
-    fields = ["version", "channel", "by", "at", "text", "figures"]
+    fields = ["version", "channel", "by", "at", "text", "figures", "removed_file"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -75,7 +75,7 @@ class ContributionVersionInline(admin.TabularInline):
 
 class ContributionFileInline(admin.TabularInline):
     model = ContributionFile
-    fields = ["name", "size", "uploaded_by", "uploaded_at", "version"]
+    fields = ["name", "size", "uploaded_by", "uploaded_at", "version", "removed_in"]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -87,7 +87,7 @@ class ContributionFileInline(admin.TabularInline):
 @admin.register(Contribution)
 class ContributionAdmin(ReadOnlyAdmin):
     """A cooperating unit's contributions, each with every version it saved and its files:
-    read only (they change through tasks.services.save_contribution)."""
+    read only (they change through tasks.services: save_contribution, remove_contribution_file)."""
 
     list_display = ["unit", "milestone", "quarter", "version", "submitted_by", "updated_at"]
     list_filter = ["quarter", "unit", "milestone__measure__work_area__plan"]

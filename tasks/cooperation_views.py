@@ -6,7 +6,7 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from plan.models import QUARTER_CHOICES, Plan
 from plantracker import clock
@@ -79,7 +79,7 @@ def _context(slot: permissions.ContributionSlot, newer: Contribution | None) -> 
         "unit": slot.unit,
         "contribution": shown,
         "closed": slot.closed,
-        "files": shown.files.all() if shown else [],
+        "files": shown.current_files() if shown else [],
         "history": shown.history() if shown else [],
         "max_bytes": settings.EVIDENCE_MAX_BYTES,
         "max_files": services.max_files(),
@@ -96,3 +96,18 @@ def _stale_message(newer: Contribution) -> str:
 @require_GET
 def contribution_file(request: HttpRequest, pk: int) -> FileResponse:
     return serve_file(permissions.contribution_file_for_read(request.user, pk))
+
+
+@require_POST
+def contribution_file_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    stored = permissions.contribution_file_for_write(request.user, pk)
+    contribution = stored.contribution
+    return editing.version_action(
+        request,
+        lambda version: services.remove_contribution_file(
+            user=request.user, file_id=stored.pk, base_version=version
+        ),
+        _("附件“%(name)s”已从配合情况中删除(修改记录中仍可查看)。") % {"name": stored},
+        _stale_message,
+        reverse("contribution-edit", args=[contribution.milestone_id, contribution.quarter]),
+    )

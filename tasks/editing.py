@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from . import held, services
+from .forms import STALE_FORM, VersionForm
 
 #: Cookie naming the page whose draft the browser may forget (static/js/drafts.js).
 SAVED_DRAFT_COOKIE = "pt_draft_saved"
@@ -57,6 +58,24 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     login = request.path == reverse("login")  # two login tabs: nothing typed to keep
     context = {"back": reverse("login") if login else back, "login": login}
     return render(request, "csrf_failure.html", context, status=403)
+
+
+def version_action(request: HttpRequest, act, done: str, stale_message, back: str):
+    """A button that acts on one version of a report or contribution (撤回, 删除附件):
+    `act(base_version)` is the service call; a message either way (`stale_message(newer)`
+    when the version is no longer the latest), then back to the edit page `back`."""
+    form = VersionForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError(STALE_FORM)
+        act(form.cleaned_data["version"])
+    except services.StaleEdit as stale:
+        messages.error(request, stale_message(stale.report))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, done)
+    return redirect(back)
 
 
 def add_error(form, error: ValidationError) -> None:

@@ -352,6 +352,10 @@ class Contribution(models.Model):
             version.added = [f for f in files if f.version == version.version]
         return versions
 
+    def current_files(self) -> list["ContributionFile"]:
+        """The files it holds now (not removed). Reads files.all() (prefetch it on lists)."""
+        return [stored for stored in self.files.all() if stored.removed_in is None]
+
 
 class ContributionVersion(models.Model):
     """A contribution as one save left it (text, figures, who, when, through which channel).
@@ -379,6 +383,8 @@ class ContributionVersion(models.Model):
         choices=ReportVersion.Channel.choices,
         default=ReportVersion.Channel.WEB,
     )
+    # The version that took a file off (its text and figures unchanged): the file's name.
+    removed_file = models.CharField(_("删除的附件"), max_length=255, blank=True)
 
     class Meta:
         verbose_name = _("配合情况版本")
@@ -399,6 +405,7 @@ class ContributionFile(StoredFile):
         Contribution, verbose_name=_("工作情况"), on_delete=models.CASCADE, related_name="files"
     )
     version = models.PositiveIntegerField(_("上传时的版本"))
+    removed_in = models.PositiveIntegerField(_("删除时的版本"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("配合单位佐证材料")

@@ -133,3 +133,12 @@ def contribution_file_for_read(user, pk: int) -> ContributionFile:
     if not services.may_read_contribution(user, stored.contribution):
         raise Http404(_("没有找到该文件。"))  # 404, not 403: ids do not tell what exists
     return stored
+
+
+def contribution_file_for_write(user, pk: int) -> ContributionFile:
+    """A file of the user's own unit's contribution (404 for one they may not read, 403 for
+    one they may read but not change: the office's staff, reviewers)."""
+    stored = contribution_file_for_read(user, pk)
+    if not services.may_change_contribution(user, stored.contribution):
+        raise PermissionDenied(_("只有本单位人员可以修改本单位的配合情况。"))
+    return stored

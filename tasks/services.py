@@ -538,6 +538,16 @@ def check_contribute(user, milestone: Milestone):
     return unit
 
 
+def may_change_contribution(user, contribution: Contribution) -> bool:
+    """The unit's own people, while the unit cooperates on the measure."""
+    units = contribution.milestone.measure.cooperating_units.all()
+    return (
+        roles.UNIT in roles_of(user)
+        and contribution.unit_id in office_ids(user)
+        and any(unit.pk == contribution.unit_id and not unit.generic for unit in units)
+    )
+
+
 def may_read_contribution(user, contribution: Contribution) -> bool:
     """The unit itself, the responsible office, reviewers, leaders and admins; never
     another cooperating unit."""
@@ -564,8 +574,7 @@ def save_contribution(
     check_in_force(milestone)
     if quarter not in milestone.quarters:
         raise ValidationError(_("该进度节点在这个季度没有安排。"))
-    if ProgressReport.objects.approved().filter(milestone=milestone, quarter=quarter).exists():
-        raise ValidationError(_("责任处室本季度的报告已审核通过,不能再修改配合情况。"))
+    check_contribution_open(milestone, quarter)
     if not text.strip():
         raise ValidationError({"text": _("请填写工作情况。")})
     now = clock.now()
@@ -584,7 +593,7 @@ def save_contribution(
     elif contribution.version != base_version:
         raise StaleEdit(contribution)
     files = list(files)
-    held = contribution.files.count() if contribution.pk and files else 0
+    held = contribution.files.filter(removed_in=None).count() if contribution.pk and files else 0
     check_file_count(held, len(files), "files")
     created = contribution.pk is None
     contribution.text, contribution.figures = text.strip(), figures.strip()
@@ -619,6 +628,55 @@ def save_contribution(
     signals.contribution_saved.send(
         Contribution, contribution=contribution, user=user, created=created
     )
+    return contribution
+
+
+def check_contribution_open(milestone: Milestone, quarter: int) -> None:
+    """A contribution is closed once the responsible office's report for its quarter is
+    approved."""
+    if ProgressReport.objects.approved().filter(milestone=milestone, quarter=quarter).exists():
+        raise ValidationError(_("责任处室本季度的报告已审核通过,不能再修改配合情况。"))
+
+
+@transaction.atomic
+def remove_contribution_file(*, user, file_id: int, base_version: int) -> Contribution:
+    """Takes a wrongly uploaded file off the unit's contribution while it is open: a new
+    version (text and figures unchanged) names the file removed; the file stays in the
+    history (and on disk), marked with that version."""
+    stored = ContributionFile.objects.filter(pk=file_id).only("contribution_id").first()
+    if stored is None:
+        raise ValidationError(_("附件已不存在,请刷新页面。"))
+    contribution = (
+        Contribution.objects.select_for_update(of=("self",))  # not the milestone's row
+        .select_related("milestone")
+        .get(pk=stored.contribution_id)
+    )
+    milestone = contribution.milestone
+    if not may_change_contribution(user, contribution):
+        raise PermissionDenied(_("只有本单位人员可以修改本单位的配合情况。"))
+    if contribution.version != base_version:
+        raise StaleEdit(contribution)
+    check_in_force(milestone)
+    check_contribution_open(milestone, contribution.quarter)
+    stored = ContributionFile.objects.select_for_update().get(pk=file_id)
+    if stored.removed_in is not None:
+        raise ValidationError(_("该附件已删除。"))
+    now = clock.now()
+    contribution.version += 1
+    contribution.submitted_by, contribution.updated_at = user, now
+    contribution.save(update_fields=["version", "submitted_by", "updated_at"])
+    ContributionVersion.objects.create(
+        contribution=contribution,
+        version=contribution.version,
+        by=user,
+        at=now,
+        text=contribution.text,
+        figures=contribution.figures,
+        channel=Channel.WEB,
+        removed_file=stored.name,
+    )
+    stored.removed_in = contribution.version
+    stored.save(update_fields=["removed_in"])
     return contribution
 
 

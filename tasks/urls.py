@@ -14,6 +14,11 @@ urlpatterns = [
     path(
         "cooperation/files/<int:pk>/", cooperation_views.contribution_file, name="contribution-file"
     ),
+    path(
+        "cooperation/files/<int:pk>/remove/",
+        cooperation_views.contribution_file_remove,
+        name="contribution-file-remove",
+    ),
     path("work/", views.my_work, name="my-work"),
     path(
         "work/milestones/<int:milestone_id>/q<int:quarter>/",

@@ -14,7 +14,7 @@ from plan.models import QUARTER_CHOICES, Milestone, Plan
 from plantracker import clock
 
 from . import editing, offline, permissions, services
-from .forms import STALE_FORM, QuarterForm, ReportForm, ReviewForm, VersionForm
+from .forms import QuarterForm, ReportForm, ReviewForm
 from .models import Contribution, ProgressReport
 
 
@@ -237,20 +237,9 @@ def _stale_review(request: HttpRequest, newer: ProgressReport, form) -> HttpResp
 
 
 def _version_action(request: HttpRequest, report: ProgressReport, act, done: str):
-    """A button that acts on one version of a report (撤回, 删除附件): `act(base_version)` is
-    the service call; a message either way, then back to the report's form."""
-    form = VersionForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ValidationError(STALE_FORM)
-        act(form.cleaned_data["version"])
-    except services.StaleEdit as stale:
-        messages.error(request, stale_message(stale.report))
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, done)
-    return redirect("report-edit", milestone_id=report.milestone_id, quarter=report.quarter)
+    """撤回, 删除附件 on a report, then back to the report's form."""
+    back = reverse("report-edit", args=[report.milestone_id, report.quarter])
+    return editing.version_action(request, act, done, stale_message, back)
 
 
 @require_POST

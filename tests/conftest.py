@@ -1,9 +1,11 @@
 """Shared fixtures: the 2014 plan, personas for every role, and Playwright on Debian's chromium."""
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management import call_command
+from django.utils import translation
 
 from departments import roles
 from departments.models import Department
@@ -14,6 +16,16 @@ PASSWORD = "correct-horse-battery"
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _site_language():
+    """Every test starts in the site's language and leaves it so: a request in English
+    activates English in the thread (LocaleMiddleware), which would otherwise leak into the
+    next test's direct calls."""
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

@@ -27,8 +27,12 @@ def quxian(plan_2014):
 
 
 def test_a_contribution_is_quoted_in_the_offices_report_and_closed_on_approval(
-    browser, live_server, quxian, staff, reviewer
+    browser, live_server, quxian, staff, reviewer, settings, tmp_path
 ):
+    settings.MEDIA_ROOT = tmp_path
+    right, wrong = tmp_path / "宣讲签到表.pdf", tmp_path / "传错了.pdf"
+    right.write_bytes(b"%PDF-1.4\n% right\n")
+    wrong.write_bytes(b"%PDF-1.4\n% wrong\n")
     target = Milestone.objects.get(measure__number=3, order=3)  # 第三--四季度, 专利管理处
     unit_row = f"tr.unit-row[data-milestone='{target.pk}']"
     work_row = f"tr.work-row[data-milestone='{target.pk}']"
@@ -42,9 +46,21 @@ def test_a_contribution_is_quoted_in_the_offices_report_and_closed_on_approval(
     assert "各区县(自治县)知识产权局 · 第四季度配合情况" in unit.locator("h1").inner_text()
     unit.fill("#id_text", TEXT)
     unit.fill("#id_figures", FIGURES)
+    unit.set_input_files("#id_files", [str(right), str(wrong)])
     unit.click("form.report-form button[type=submit]")
     assert "配合情况已提交" in unit.locator(".messages").inner_text()
     assert "已提交" in unit.locator(unit_row).inner_text()
+
+    # It took a wrong file along: back on its page it removes it; the history names it.
+    unit.locator(unit_row).get_by_role("link", name="修改").click()
+    unit.get_by_role("button", name="删除附件“传错了.pdf”").click()
+    assert "已从配合情况中删除" in unit.locator(".messages").inner_text()
+    assert unit.locator(".evidence-list a").all_inner_texts() == ["宣讲签到表.pdf"]
+    unit.locator("details.contribution-history > summary").click()
+    unit.locator("li[data-version='2'] summary").click()
+    assert "删除附件“传错了.pdf”" in unit.locator("li[data-version='2']").inner_text()
+    ARTIFACTS.mkdir(exist_ok=True)
+    unit.screenshot(path=ARTIFACTS / "contribution_file_removed.png", full_page=True)
 
     # The responsible office sees it beside its form and quotes it into 完成情况.
     office = log_in(browser, live_server, "zhang")
@@ -90,4 +106,5 @@ def test_a_contribution_is_quoted_in_the_offices_report_and_closed_on_approval(
     assert "已审核通过,不能再修改配合情况" in unit.locator(".closed").inner_text()
     assert unit.locator("form.report-form").count() == 0
     contribution = Contribution.objects.get()
-    assert (contribution.text, contribution.figures, contribution.version) == (TEXT, FIGURES, 1)
+    assert (contribution.text, contribution.figures, contribution.version) == (TEXT, FIGURES, 2)
+    assert [f.name for f in contribution.current_files()] == ["宣讲签到表.pdf"]

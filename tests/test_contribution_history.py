@@ -9,7 +9,6 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import translation
 
 from departments import roles
 from departments.models import Department
@@ -23,12 +22,6 @@ from .test_report_rules import milestone, review, submitted
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 DISTRICT = "各区县(自治县)知识产权局"
 FIRST, SECOND = "组织企业参加专利政策宣讲。", "组织企业参加专利政策宣讲3场,走访企业20家。"
-
-
-@pytest.fixture(autouse=True)
-def _chinese():
-    with translation.override("zh-hans"):
-        yield
 
 
 @pytest.fixture
@@ -163,3 +156,95 @@ def test_the_admin_shows_the_versions_read_only(admin_client, zhao, qian):
 
     assert FIRST in page and SECOND in page
     assert 'name="versions-0-text"' not in page  # shown, not editable
+
+
+# --- A wrongly uploaded file taken off ---------------------------------------------------
+
+
+def pdf(name: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, PDF, content_type="application/pdf")
+
+
+@pytest.fixture
+def with_files(zhao, media):
+    return contribute(
+        zhao, milestone(3, 3), 4, text=FIRST, files=[pdf("错传.pdf"), pdf("签到.pdf")]
+    )
+
+
+def remove(client, user, stored, version):
+    client.force_login(user)
+    return client.post(reverse("contribution-file-remove", args=[stored.pk]), {"version": version})
+
+
+def test_the_unit_removes_a_wrong_file_which_stays_in_the_history(client, zhao, qian, with_files):
+    wrong = with_files.files.get(name="错传.pdf")
+
+    response = remove(client, qian, wrong, with_files.version)  # a colleague of the same unit
+
+    assert response.status_code == 302
+    assert response.url == reverse("contribution-edit", args=[with_files.milestone_id, 4])
+    contribution = Contribution.objects.get()
+    wrong.refresh_from_db()
+    assert (contribution.version, contribution.text, wrong.removed_in) == (2, FIRST, 2)
+    assert [f.name for f in contribution.current_files()] == ["签到.pdf"]
+    assert history(contribution)[-1] == (2, "quxian2", FIRST, "", "web")
+    assert ContributionVersion.objects.get(version=2).removed_file == "错传.pdf"
+    page = client.get(response.url).content.decode()
+    assert "已从配合情况中删除" in page
+    assert "删除附件“错传.pdf”" in history_section(page)  # named in the history …
+    listed = re.search(r'<section class="card evidence-list">.*?</section>', page, re.S)[0]
+    assert "签到.pdf" in listed and "错传.pdf" not in listed  # … no longer among the files
+
+
+def test_the_office_no_longer_sees_a_removed_file_among_the_contributions(
+    client, zhao, staff, with_files
+):
+    remove(client, zhao, with_files.files.get(name="错传.pdf"), with_files.version)
+
+    client.force_login(staff)
+    page = client.get(reverse("report-edit", args=[with_files.milestone_id, 4])).content.decode()
+
+    article = re.search(r'<article class="contribution".*?</article>', page, re.S)[0]
+    links = re.findall(r'href="/cooperation/files/\d+/">([^<]+)</a>', article)
+    assert links == ["签到.pdf"]
+
+
+def test_removing_a_file_on_an_old_version_is_refused_and_nothing_changes(
+    client, zhao, qian, with_files
+):
+    contribute(qian, milestone(3, 3), 4, base_version=1, text=SECOND)
+
+    response = remove(client, zhao, with_files.files.get(name="错传.pdf"), 1)
+
+    assert response.status_code == 302
+    page = client.get(response.url).content.decode()
+    assert "刚修改了本单位的配合情况" in page
+    contribution = Contribution.objects.get()
+    assert contribution.version == 2 and len(contribution.current_files()) == 2
+
+
+def test_a_closed_contribution_keeps_its_files(client, zhao, staff, reviewer, with_files):
+    review(reviewer, submitted(staff, milestone(3, 3), 4), approve=True)
+
+    remove(client, zhao, with_files.files.get(name="错传.pdf"), with_files.version)
+
+    assert Contribution.objects.get().version == 1
+    assert not with_files.files.filter(removed_in__isnull=False).exists()
+
+
+@pytest.mark.parametrize(("persona", "status"), [("staff", 403), ("reviewer", 403), ("other", 404)])
+def test_only_the_units_people_remove_its_files(request, client, with_files, persona, status):
+    """The office and the reviewer read the file but may not change it (403); a member of
+    another unit may not know it exists (404)."""
+    users = {
+        "other": lambda: make_user(
+            "qita", roles.UNIT, Department.objects.get(name="国家知识产权培训基地")
+        )
+    }
+    user = users[persona]() if persona in users else request.getfixturevalue(persona)
+
+    response = remove(client, user, with_files.files.get(name="错传.pdf"), with_files.version)
+
+    assert response.status_code == status
+    assert Contribution.objects.get().version == 1

@@ -13,7 +13,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
 from openpyxl import load_workbook
 
 from departments import roles
@@ -31,14 +30,6 @@ from .test_report_rules import milestone, review, submitted, write
 from .test_workspace_views import PDF, edit_url, pdf, report_form
 
 State = ProgressReport.State
-
-
-@pytest.fixture(autouse=True)
-def _chinese():
-    """Messages made outside a request (services, the import) use the active language; an
-    earlier test module may have left English active in this thread."""
-    with translation.override("zh-hans"):
-        yield
 
 
 @pytest.fixture

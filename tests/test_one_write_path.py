@@ -12,7 +12,6 @@ from django.contrib import admin
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command, get_commands
 from django.urls import URLResolver, get_resolver, reverse
-from django.utils import translation
 
 from departments import roles
 from departments.models import Department
@@ -29,6 +28,7 @@ from tasks.models import (
 
 from .conftest import make_user
 from .test_admin_import_export import REPORT_HEADERS, confirm, preview, report_row, xlsx
+from .test_cooperation import contribute
 from .test_report_rules import milestone, submitted, write
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -53,12 +53,6 @@ def channels() -> dict[tuple[str, str], int]:
         for channel in history.objects.values_list("channel", flat=True):
             counts[kind, channel] = counts.get((kind, channel), 0) + 1
     return counts
-
-
-@pytest.fixture(autouse=True)
-def _chinese():
-    with translation.override("zh-hans"):  # an earlier module may have left English active
-        yield
 
 
 @pytest.fixture
@@ -158,6 +152,18 @@ def contribution_edit(client, unit, mark, **_):
     return ("contribution", "web")
 
 
+def contribution_file_remove(client, unit, mark, **_):
+    target = Milestone.objects.scheduled_in(4).filter(measure__number=18).first()
+    contribution = contribute(unit, target, 4, files=[pdf()])
+    client.force_login(unit)
+    mark()
+    stored = contribution.files.get()
+    response = client.post(reverse("contribution-file-remove", args=[stored.pk]), {"version": 1})
+    stored.refresh_from_db()
+    assert response.status_code == 302 and stored.removed_in == 2
+    return ("contribution", "web")
+
+
 def admin_import(client, admin_user, mark, **_):
     client.force_login(admin_user)
     mark()
@@ -174,6 +180,7 @@ WRITERS = {
     "evidence-remove": web_evidence_remove,
     "offline-upload": offline_upload,
     "contribution-edit": contribution_edit,
+    "contribution-file-remove": contribution_file_remove,
     "admin:tasks_progressreport_process_import": admin_import,
 }
 #: Our URLs that take a POST but write no report, contribution or file.

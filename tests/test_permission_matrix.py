@@ -166,6 +166,15 @@ EXPECTED: dict[str, dict[str, dict[str, object]]] = {
         leader=READ_ONLY,
         admin_user=READ_ONLY,
     ),
+    # readers of the file may not change it (403); others may not know it exists (404)
+    "contribution-file-remove": row(
+        default=(405, 404),
+        unit=(405, "302→contribution-edit"),
+        staff=(405, 403),
+        reviewer=(405, 403),
+        leader=(405, 403),
+        admin_user=(405, 403),
+    ),
     # supervision (督办): notices, instructions, urging, the bulletin
     "notice-list": row(default=READ_ONLY),
     "notice-count": row(default=READ_ONLY),
@@ -224,6 +233,7 @@ WRITES = {
     ("report-review", "reviewer"),
     ("report-withdraw", "staff"),
     ("contribution-edit", "unit"),
+    ("contribution-file-remove", "unit"),
     ("instruction-new", "leader"),
     ("instruction-acknowledge", "staff"),
     ("instruction-answer", "staff"),
@@ -501,6 +511,7 @@ def url_of(name: str, world: World) -> str:
         ],
         "contribution-edit": [world.cooperated.pk, 4],
         "contribution-file": [world.contribution_file.pk],
+        "contribution-file-remove": [world.contribution_file.pk],
         "notice-open": [world.notice.pk],
         "instruction-new": [world.reported.measure_id],
         "instruction-detail": [world.instruction.pk],
@@ -560,6 +571,8 @@ def post_data(name: str, world: World, persona: str) -> dict:
         return {"kinds": ["urging"]}
     if name in ("report-withdraw", "evidence-remove"):
         return {"version": world.report.version}
+    if name == "contribution-file-remove":
+        return {"version": world.contribution.version}
     if name == "login":
         return {"username": "zhang", "password": PASSWORD}
     if name == "password_change":

@@ -5,7 +5,6 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
-from django.utils import translation
 from openpyxl import load_workbook
 
 from departments.models import Department
@@ -14,13 +13,6 @@ from plan.models import Action, Measure, Milestone, Plan, WorkArea
 from tasks.models import ProgressReport
 
 from . import builders
-
-
-@pytest.fixture(autouse=True)
-def chinese():
-    """Messages and headers in the UI's default language, whatever an earlier test activated."""
-    with translation.override("zh-hans"):
-        yield
 
 
 def export(tmp_path, name="plan.xlsx", year=2014, *extra):

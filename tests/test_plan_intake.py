@@ -27,14 +27,6 @@ from tasks.models import ProgressReport
 
 from . import builders
 
-
-@pytest.fixture(autouse=True)
-def chinese():
-    """Messages in the UI's default language, whatever an earlier test activated."""
-    with translation.override("zh-hans"):
-        yield
-
-
 SOURCE = Path(settings.BASE_DIR) / "fixtures" / "source" / "chongqing_2014_plan.txt"
 PLAN_TABLES = (Plan, WorkArea, Measure, Action, Milestone, Department, PlanRevision)
 

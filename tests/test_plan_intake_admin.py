@@ -5,7 +5,6 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import translation
 from openpyxl import load_workbook
 
 from departments.models import Department
@@ -14,14 +13,6 @@ from tasks.models import ProgressReport
 
 from . import builders
 from .test_plan_intake import exported, save, word_plan
-
-
-@pytest.fixture(autouse=True)
-def chinese():
-    """Messages in the UI's default language, whatever an earlier test activated."""
-    with translation.override("zh-hans"):
-        yield
-
 
 TITLE_2015 = "重庆市2015年专利事业发展战略推进计划"
 
