@@ -3,6 +3,7 @@ table with merged cells, a national-style three-level workbook, a revision onto 
 plan, the round trip, and every kind of bad input named with where it is."""
 
 import datetime
+import html
 import io
 from pathlib import Path
 
@@ -679,6 +680,82 @@ def test_the_published_page_as_html_reads_as_the_fixture(plan_2014):
     parsed = read_plan(page.encode("utf-8"))
     assert not parsed.errors, [str(p) for p in parsed.errors]
     assert parsed_tree(parsed) == database_tree(plan_2014)
+
+
+def html_plan(plan: Plan, headers: list[str]) -> str:
+    """The 2014 plan as a bureau's web page builds it: navigation, the title and date, one
+    table (a work-area row spanning every column, each measure's own cells spanning its
+    rows), then the page's footer."""
+    esc = html.escape
+    rows = ["<tr>" + "".join(f"<th>{esc(h)}</th>" for h in headers) + "</tr>"]
+    for area in plan.work_areas.order_by("order"):
+        rows.append(f'<tr><td colspan="7"><strong>{esc(str(area))}</strong></td></tr>')
+        for m in area.measures.order_by("number"):
+            actions = list(m.actions.order_by("number"))
+            milestones = list(m.milestones.order_by("order"))
+            height = max(len(actions), len(milestones), 1)
+            offices = "、".join(o.name for o in m.responsible_offices.order_by("order"))
+            for offset in range(height):
+                cells = []
+                if offset == 0:
+                    span = f' rowspan="{height}"' if height > 1 else ""
+                    cells += [
+                        f"<td{span}>{esc(f'{m.number}.{m.title}')}</td>",
+                        f"<td{span}>{esc(m.goal)}</td>",
+                    ]
+                action = actions[offset] if offset < len(actions) else None
+                cells.append(
+                    f"<td><p>{esc(f'{action.number}.{action.text}') if action else ''}</p></td>"
+                )
+                entry = milestones[offset] if offset < len(milestones) else None
+                cells.append(f"<td>{esc(f'{entry.label},{entry.text}') if entry else ''}</td>")
+                if offset == 0:
+                    own = [m.executing_department.name, m.cooperating_text, offices]
+                    cells += [f"<td{span}>{esc(text)}</td>" for text in own]
+                rows.append("<tr>" + "".join(cells) + "</tr>")
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>通知公告</title>"
+        "<script>var menu = '<table><tr><td>x</td></tr></table>';</script></head><body>"
+        "<div class='nav'><a href='/'>首页</a> | <a>政务公开</a> | <a>通知公告</a></div>"
+        f"<h1>{esc(plan.title)}</h1><p>重庆市知识产权局</p><p>2014年4月15日</p>"
+        f"<table border='1'>{''.join(rows)}</table>"
+        "<p>上一篇:关于开展知识产权宣传周活动的通知</p><p>版权所有 重庆市知识产权局</p>"
+        "</body></html>"
+    )
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        ["工作措施", "工作目标", "具体措施", "进度安排", "执行部门", "配合单位", "责任处室"],
+        ["工作措施", "工作目标", "具体措施", "时间安排", "实施单位", "配合单位", "牵头单位"],
+    ],
+    ids=["the document's headers", "other wording"],
+)
+def test_a_web_page_with_the_plan_as_a_table_reads_as_the_plan(plan_2014, headers):
+    parsed = read_plan(html_plan(plan_2014, headers).encode("utf-8"))
+
+    assert parsed.kind == "html"
+    assert not parsed.errors, [str(p) for p in parsed.errors]
+    assert (parsed.title, parsed.year) == (plan_2014.title, 2014)
+    assert parsed.issued_on == datetime.date(2014, 4, 15)
+    assert parsed_tree(parsed) == database_tree(plan_2014)
+
+
+def test_a_table_cell_spanning_rows_and_columns_lays_out_as_words_merges():
+    from plan.intake.readers import html_tables
+
+    [grid], paragraphs = html_tables(
+        "<p>标题</p><table><tr><td rowspan='2' colspan='2'>甲</td><td>乙</td></tr>"
+        "<tr><td>丙</td></tr><tr><td>丁</td><td colspan='99999'>戊</td></tr></table><p>尾</p>"
+    )
+
+    shown = [[(c.text, c.continued) for c in cells] for _, cells in grid.rows]
+    assert shown[0] == [("甲", False), ("", False), ("乙", False)]
+    assert shown[1] == [("", True), ("", True), ("丙", False)]
+    assert shown[2][:2] == [("丁", False), ("戊", False)]
+    assert len(shown[2]) <= 2 + 64  # a span is capped at the widest table a file may have
+    assert paragraphs == ["标题", "尾"] and grid.merged
 
 
 def test_a_csv_in_gbk_reads_like_the_workbook(db):

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from openpyxl.utils import get_column_letter
 
 from spreadsheets.reading import (
+    MAX_COLUMNS,
     MAX_UNZIPPED_RATIO,
     OLE_SIGNATURE,
     ZIP_SIGNATURE,
@@ -184,8 +185,8 @@ def read_any(data: bytes, plan: ParsedPlan, mapping: dict | None) -> None:
         else:
             text = decode(data)
             if re.search(r"<(html|body|table|p|div)\b", text[:5000], re.I):
-                plan.kind = "text"
-                read_text(html_text(text), plan)
+                plan.kind = "html"
+                read_html(text, plan, mapping or {})
             elif looks_like_csv(text):
                 plan.kind = "csv"
                 rows = read_csv_rows(data)
@@ -366,11 +367,14 @@ def read_docx(data: bytes, plan: ParsedPlan, mapping: dict) -> None:
     if not document.tables:
         raise SheetError(_("Word文件中没有表格:推进计划应以表格形式写在文件中(插入→表格)。"))
     paragraphs = [p.text.strip() for p in document.paragraphs if p.text.strip()]
-    tables = []
-    for table in document.tables:
-        grid = docx_grid(table)
-        if find_header(grid, mapping)[0] is not None:
-            tables.append(grid)
+    read_tables([docx_grid(table) for table in document.tables], paragraphs, plan, mapping)
+
+
+def read_tables(grids: list[Grid], paragraphs: list[str], plan: ParsedPlan, mapping) -> None:
+    """A document's tables (Word, a web page): those with a plan's header, one after the
+    other (a table continued as a second table), or the first when none has one; the
+    paragraphs around them give the title, issuer and date."""
+    tables = [grid for grid in grids if find_header(grid, mapping)[0] is not None]
     titles = [t for t in map(plan_title_of, paragraphs) if t]
     if len(tables) > 1 and len(set(titles)) > 1:
         plan.error(
@@ -379,9 +383,9 @@ def read_docx(data: bytes, plan: ParsedPlan, mapping: dict) -> None:
         )
         return
     if not tables:
-        tables = [docx_grid(document.tables[0])]
+        tables = grids[:1]
     rows, offset = [], 0
-    for grid in tables:  # a table continued as separate tables: one after the other
+    for grid in tables:
         rows += [(n + offset, cells) for n, cells in grid.rows]
         offset += len(grid.rows)
     grid = Grid(rows=rows, where=where_docx, merged=any(g.merged for g in tables))
@@ -940,6 +944,128 @@ def html_text(text: str) -> str:
     parser.feed(text)
     lines = [line.strip() for line in "".join(parser.parts).split("\n")]
     return "\n".join(line for line in lines if line) + "\n"
+
+
+def read_html(text: str, plan: ParsedPlan, mapping: dict) -> None:
+    """A web page: its tables when one has a plan's header (the page as the bureau built it,
+    cells merged with rowspan and colspan, any header wording read_grid knows or the admin
+    maps), else its text as a browser shows it (the table flattened, read_text)."""
+    grids, paragraphs = html_tables(text)
+    if any(find_header(grid, mapping)[0] is not None for grid in grids):
+        read_tables(grids, paragraphs, plan, mapping)
+    else:
+        plan.kind = "text"
+        read_text(html_text(text), plan)
+
+
+@dataclass
+class HtmlCell:
+    parts: list
+    rowspan: int = 1
+    colspan: int = 1
+
+
+class HtmlTables(html.parser.HTMLParser):
+    """The outermost tables of a page as rows of HtmlCells (a nested table's text goes into
+    its cell), and the text outside tables as paragraphs."""
+
+    BREAKS = ("br", "p", "div", "li", "h1", "h2", "h3", "h4", "tr")
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.tables: list[list[list[HtmlCell]]] = []
+        self.outside: list[str] = [""]
+        self.depth = self.skip = 0
+        self.cell: HtmlCell | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self.skip += 1
+        elif tag == "table":
+            self.depth += 1
+            if self.depth == 1:
+                self.tables.append([])
+        elif self.depth == 1 and tag == "tr":
+            self.cell = None
+            self.tables[-1].append([])
+            if len(self.tables[-1]) > MAX_ROWS:
+                raise SheetError(_("表格超过%(max)s行,不像是一份推进计划。") % {"max": MAX_ROWS})
+        elif self.depth == 1 and tag in ("td", "th"):
+            values = dict(attrs)
+            self.cell = HtmlCell(
+                [], span(values.get("rowspan"), MAX_ROWS), span(values.get("colspan"), MAX_COLUMNS)
+            )
+            if not self.tables[-1]:
+                self.tables[-1].append([])
+            self.tables[-1][-1].append(self.cell)
+        elif tag in self.BREAKS:
+            self.write("\n")
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style"):
+            self.skip = max(0, self.skip - 1)
+        elif tag == "table":
+            self.depth = max(0, self.depth - 1)
+            self.cell = None
+        elif self.depth == 1 and tag in ("td", "th"):
+            self.cell = None
+        elif tag in self.BREAKS:
+            self.write("\n")
+
+    def handle_data(self, data):
+        if not self.skip:
+            self.write(re.sub(r"[ \t\r\n]+", " ", data))
+
+    def write(self, text: str) -> None:
+        if self.depth and self.cell is not None:
+            self.cell.parts.append(text)
+        elif not self.depth:
+            self.outside.append(text)
+
+
+def span(value, limit: int) -> int:
+    try:
+        return max(1, min(int(value or 1), limit))
+    except ValueError:
+        return 1
+
+
+def html_tables(text: str) -> tuple[list[Grid], list[str]]:
+    """The page's tables as grids, as docx_grid makes them of Word's: a cell a row spans
+    continues down (rowspan), one spanning columns is followed by blanks (colspan). And the
+    page's paragraphs outside the tables."""
+    parser = HtmlTables()
+    parser.feed(text)
+    parser.close()
+    grids = [html_grid(table) for table in parser.tables]
+    lines = [line.strip() for line in "".join(parser.outside).split("\n")]
+    return grids, [line for line in lines if line]
+
+
+def html_grid(table: list[list[HtmlCell]]) -> Grid:
+    rows, below, merged = [], {}, False  # below: column → rows its cell still covers
+    for number, raw in enumerate(table, start=1):
+        cells: list[Cell] = []  # one a column: the next column is len(cells)
+        for item in [*raw, None]:  # None: the columns still covered after the row's cells
+            end = len(cells) if item else max(below, default=-1) + 1
+            while below.get(len(cells), 0) > 0 or len(cells) < end:
+                if below.get(len(cells), 0) > 0:
+                    below[len(cells)] -= 1
+                    cells.append(Cell("", continued=True))
+                    merged = True
+                else:
+                    cells.append(Cell(""))
+            if item is None:
+                break
+            if item.rowspan > 1:
+                below.update(
+                    dict.fromkeys(range(len(cells), len(cells) + item.colspan), item.rowspan - 1)
+                )
+            lines = [line.strip() for line in "".join(item.parts).split("\n")]
+            cells.append(Cell("\n".join(line for line in lines if line)))
+            cells += [Cell("") for _ in range(item.colspan - 1)]
+        rows.append((number, cells))
+    return Grid(rows=rows, where=where_docx, merged=merged)
 
 
 def read_text(text: str, plan: ParsedPlan) -> None:
