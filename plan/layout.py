@@ -1,5 +1,6 @@
 """The plan in its own table layout, as an Excel workbook: written by export_plan, read
-back by import_plan, so next year's plan is loaded from Excel without writing fixtures.
+back by the import_plan command (plan/intake), so next year's plan is loaded from Excel
+without writing fixtures.
 
 Layout: row 1 the title, row 2 the year, issuer and issue date, rows 3–4 the headers
 (工作措施 … 责任处室, then 备注, or one quarter's 状态 / 完成% / 完成情况), then per work
@@ -19,7 +20,6 @@ from openpyxl.worksheet.pagebreak import Break
 from departments.models import Department
 from spreadsheets.writing import safe
 
-from .intake.labels import label_quarters  # noqa: F401 - where callers found it
 from .models import QUARTER_CHOICES, Measure, Milestone, Plan
 
 PLAN_HEADERS = ["工作措施", "工作目标", "具体措施", "进度安排", "执行部门", "配合单位", "责任处室"]
@@ -292,25 +292,3 @@ def write_reference_sheets(book: Workbook, plan: Plan) -> None:
                 m.retired_on.isoformat() if m.retired_on else None,
             ]
         )
-
-
-# --- Reading: plan/intake reads every layout, this one included -----------------------------
-
-
-def parse_plan(data: bytes):
-    """The plan a file describes (plan.intake.model.ParsedPlan); Refused (a SheetError) lists
-    every problem, each with its row and column."""
-    from .intake.apply import Refused
-    from .intake.readers import read_plan
-
-    parsed = read_plan(data)
-    if parsed.errors:
-        raise Refused(parsed.errors)
-    return parsed
-
-
-def import_plan(data: bytes, *, dry_run: bool = False, progress=None):
-    """Creates the plan a file describes, in one transaction (plan.intake.apply.load)."""
-    from .intake.apply import load
-
-    return load(parse_plan(data), dry_run=dry_run, progress=progress)

@@ -49,3 +49,15 @@ def report(
             comment="" if state == "approved" else "请补充。",
         )
     return result
+
+
+def import_plan(data: bytes, *, dry_run: bool = False):
+    """A plan file loaded as the intake loads it when nothing needs an answer (the export
+    layout, departments that exist): plan.intake.apply.Refused lists every problem."""
+    from plan.intake.apply import Refused, load
+    from plan.intake.readers import read_plan
+
+    parsed = read_plan(data)
+    if parsed.errors:
+        raise Refused(parsed.errors)
+    return load(parsed, dry_run=dry_run)

@@ -1,6 +1,6 @@
 """Generated bad input (hypothesis) for everything that reads what people upload or post:
-spreadsheets.reading.read_table, plan.layout.import_plan, the offline upload, the report form
-and the admin import.
+spreadsheets.reading.read_table, the plan intake (read_plan, then load), the offline upload,
+the report form and the admin import.
 
 Wrong types, huge strings (up to 100,000 characters), control characters, NUL bytes,
 formulas ("=cmd|…", "+1", "-1", "@SUM"), random bytes and broken zip files go in. What must
@@ -35,7 +35,7 @@ from openpyxl.worksheet import _read_only as openpyxl_read_only
 from openpyxl.worksheet._reader import WorkSheetParser
 
 from departments.models import Department
-from plan.layout import PLAN_HEADERS, import_plan
+from plan.layout import PLAN_HEADERS
 from plan.models import Action, Measure, Milestone, Plan, WorkArea
 from spreadsheets import reading
 from spreadsheets.reading import OLE_SIGNATURE, ZIP_SIGNATURE, SheetError, Work, read_table
@@ -240,7 +240,7 @@ def test_read_table_reads_or_refuses_generated_cells(header, rows, kind):
             assert not any(isinstance(v, str) and v.startswith("=") for v in values)
 
 
-# --- plan.layout.import_plan ------------------------------------------------------------
+# --- The plan intake: read_plan, then load ----------------------------------------------
 
 PLAN_TABLES = (Plan, WorkArea, Measure, Action, Milestone, Department)
 
@@ -307,7 +307,7 @@ def import_or_refuse(content: bytes) -> None:
     with transaction.atomic():
         before = plan_counts()
         try:
-            result = import_plan(content)
+            result = builders.import_plan(content)
         except SheetError as error:
             event("refused")
             assert_sheet_error(error)
@@ -337,7 +337,7 @@ def test_import_plan_refuses_bytes_and_broken_files_with_a_message(db, content):
 
 def test_the_generated_plan_imports(db):
     """The base the properties change is a plan import_plan takes as it is."""
-    result = import_plan(plan_workbook({}))
+    result = builders.import_plan(plan_workbook({}))
     assert result.counts == {"work_areas": 1, "measures": 2, "actions": 3, "milestones": 3}
 
 
@@ -794,7 +794,7 @@ def test_an_offline_key_that_is_not_a_small_number_is_a_message(db, staff, plan_
 
 def test_a_plan_number_too_long_for_int_is_a_sheet_error(db):
     with pytest.raises(SheetError):
-        import_plan(plan_workbook({"A6": "9" * 5000 + ".措施"}))
+        builders.import_plan(plan_workbook({"A6": "9" * 5000 + ".措施"}))
 
 
 @pytest.mark.parametrize(
@@ -804,7 +804,7 @@ def test_a_plan_number_too_long_for_int_is_a_sheet_error(db):
 )
 def test_a_plan_value_beyond_the_models_limits_is_a_sheet_error(db, changes):
     with pytest.raises(SheetError):
-        import_plan(plan_workbook(changes))
+        builders.import_plan(plan_workbook(changes))
 
 
 @pytest.mark.parametrize("version", ["abc", "-1", ""])
@@ -965,7 +965,7 @@ def upload_admin(content: bytes, admin, plan) -> None:
 def upload_plan(content: bytes, user, plan) -> None:
     before = plan_counts()
     with pytest.raises(SheetError) as refused:
-        import_plan(content, dry_run=True)
+        builders.import_plan(content, dry_run=True)
     assert_sheet_error(refused.value)
     assert plan_counts() == before
 

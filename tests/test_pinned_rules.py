@@ -266,7 +266,7 @@ def reimported(plan: Plan) -> Plan:
     """The plan exported and imported again (under another title, next to the original)."""
     data = exported(plan)
     Plan.objects.filter(pk=plan.pk).update(title="原计划")
-    return layout.import_plan(data).plan
+    return builders.import_plan(data).plan
 
 
 FORMULA_LIKE = {2: "=SUM(1,2)", 3: "+86 专利增长", 4: "-5%以内", 7: "@各处室"}

@@ -8,7 +8,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from departments.models import Department
-from plan.layout import label_quarters
+from plan.intake.labels import label_quarters
 from plan.models import Action, Measure, Milestone, Plan, WorkArea
 from tasks.models import ProgressReport
 
