@@ -411,10 +411,10 @@ def too_many_rows() -> SheetError:
     )
 
 
-def too_many_cells() -> SheetError:
+def too_many_cells(limit: int | None = None) -> SheetError:
     return SheetError(
         _("表格中的单元格超过%(limit)s个的上限,请删除多余的内容或分成几个文件上传。")
-        % {"limit": max_cells()}
+        % {"limit": limit or max_cells()}
     )
 
 

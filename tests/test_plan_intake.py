@@ -747,15 +747,46 @@ def test_a_table_cell_spanning_rows_and_columns_lays_out_as_words_merges():
 
     [grid], paragraphs = html_tables(
         "<p>标题</p><table><tr><td rowspan='2' colspan='2'>甲</td><td>乙</td></tr>"
-        "<tr><td>丙</td></tr><tr><td>丁</td><td colspan='99999'>戊</td></tr></table><p>尾</p>"
+        "<tr><td>丙</td></tr><tr><td>丁</td><td colspan='3'>戊</td></tr></table><p>尾</p>"
     )
 
     shown = [[(c.text, c.continued) for c in cells] for _, cells in grid.rows]
     assert shown[0] == [("甲", False), ("", False), ("乙", False)]
     assert shown[1] == [("", True), ("", True), ("丙", False)]
-    assert shown[2][:2] == [("丁", False), ("戊", False)]
-    assert len(shown[2]) <= 2 + 64  # a span is capped at the widest table a file may have
+    assert shown[2] == [("丁", False), ("戊", False), ("", False), ("", False)]
     assert paragraphs == ["标题", "尾"] and grid.merged
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        # 9.5 KB whose spans, laid out, were five million cells
+        ("<tr>" + '<td rowspan="20000" colspan="64">x</td>' * 40 + "<tr>" * 2000, "超过64列"),
+        ("<tr>" + "<td>x" * 20000, "超过64列"),
+        ("<tr><td>x</td></tr>" * 20001, "超过20000行"),
+        ("<tr>" + '<td rowspan="20000">x</td>' * 64 + "<tr></tr>" * 19999, "超过200000个"),
+    ],
+    ids=["far spans", "wide row", "many rows", "tall spans"],
+)
+def test_a_web_page_whose_tables_lay_out_too_large_is_refused(db, table, message):
+    parsed = read_plan(f"<html><body><table>{table}</table></body></html>".encode())
+
+    assert [p for p in parsed.problems if message in str(p)], [str(p) for p in parsed.problems]
+    assert not parsed.measures
+
+
+def test_a_tables_caption_is_text_around_it(plan_2014):
+    page = html_plan(
+        plan_2014,
+        ["工作措施", "工作目标", "具体措施", "进度安排", "执行部门", "配合单位", "责任处室"],
+    )
+    page = page.replace(f"<h1>{plan_2014.title}</h1>", "").replace(
+        "<table border='1'>", f"<table border='1'><caption>{plan_2014.title}</caption>"
+    )
+
+    parsed = read_plan(page.encode("utf-8"))
+
+    assert parsed.title == plan_2014.title and not parsed.errors
 
 
 def test_a_csv_in_gbk_reads_like_the_workbook(db):

@@ -22,9 +22,12 @@ from spreadsheets.reading import (
     ZIP_SIGNATURE,
     SheetError,
     check_size,
+    max_cells,
     merged_ranges,
     open_xlsx,
     read_csv_rows,
+    too_many_cells,
+    too_wide,
     xlsx_rows,
 )
 from spreadsheets.writing import FORMULA_PREFIXES
@@ -41,6 +44,9 @@ from .model import (
 )
 
 MAX_ROWS = 20000  # a plan ten times the largest we know is a few thousand rows
+# The most cells a web page's tables may lay out to (rowspans continued, colspans filled):
+# twenty thousand rows of ten columns, or the site's IMPORT_MAX_CELLS if that is lower.
+MAX_HTML_CELLS = 200_000
 NUMERALS = "一二三四五六七八九十"
 NUMBERED = re.compile(r"^(\d{1,6})(?!\d)(?![年月日%%])[.、.．]? ?(.*)$", re.S)
 ACTION_NUMBER = re.compile(r"^(\d{1,6})(?!\d)[.、.．)] ?(.*)$", re.S)
@@ -411,6 +417,8 @@ def docx_grid(table) -> Grid:
                 text = "\n".join(p.text.strip() for p in cell.paragraphs if p.text.strip())
                 cells.append(Cell(text))
             tcs.append(tc)
+        if len(cells) > MAX_COLUMNS:
+            raise too_wide()
         above = tcs
         rows.append((number, cells))
     return Grid(rows=rows, where=where_docx, merged=merged)
@@ -424,32 +432,38 @@ def find_header(grid: Grid, mapping: dict) -> tuple[int | None, list[Column]]:
     best, best_score = None, 1
     for index, (_n, cells) in enumerate(grid.rows[:30]):
         keys = [header_key(c.text) for c in cells]
+        levels = three_levels(keys)
         score = sum(
-            1 for k in keys if k and (k in mapping or field_of(k, keys) not in (None, "ignore"))
+            1 for k in keys if k and (k in mapping or field_of(k, levels) not in (None, "ignore"))
         )
         if score > best_score:
             best, best_score = index, score
     if best is None:
         return None, []
     keys = [header_key(c.text) for c in grid.rows[best][1]]
+    levels = three_levels(keys)
     columns = []
     for index, key in enumerate(keys):
         if not key:
             continue
-        chosen = mapping.get(key) or field_of(key, keys)
+        chosen = mapping.get(key) or field_of(key, levels)
         columns.append(Column(index, key, chosen))
     return best, columns
 
 
-def field_of(key: str, keys: list[str]) -> str | None:
+def three_levels(keys: list[str]) -> bool:
+    """A header row of a three-level plan (主要任务 → 具体任务 → 工作措施)."""
+    return "具体任务" in keys or "二级任务" in keys
+
+
+def field_of(key: str, levels: bool) -> str | None:
     if key in IGNORED or PROGRESS_QUARTER.match(key):
         return "ignore"  # the progress columns of our export, in either language
-    three_levels = "具体任务" in keys or "二级任务" in keys
     for name, synonyms in SYNONYMS.items():
         if key in synonyms:
-            if key == "工作措施" and three_levels:
+            if key == "工作措施" and levels:
                 return "action"
-            if key == "任务" and three_levels:
+            if key == "任务" and levels:
                 return "area"
             return name
     return None
@@ -977,6 +991,8 @@ class HtmlTables(html.parser.HTMLParser):
         self.outside: list[str] = [""]
         self.depth = self.skip = 0
         self.cell: HtmlCell | None = None
+        self.caption = False
+        self.width = self.cells = 0  # the row's columns, the cells of every table so far
 
     def handle_starttag(self, tag, attrs):
         if tag in ("script", "style"):
@@ -985,18 +1001,24 @@ class HtmlTables(html.parser.HTMLParser):
             self.depth += 1
             if self.depth == 1:
                 self.tables.append([])
+        elif self.depth == 1 and tag == "caption":
+            self.caption = True
+            self.write("\n")
         elif self.depth == 1 and tag == "tr":
-            self.cell = None
-            self.tables[-1].append([])
-            if len(self.tables[-1]) > MAX_ROWS:
-                raise SheetError(_("表格超过%(max)s行,不像是一份推进计划。") % {"max": MAX_ROWS})
+            self.new_row()
         elif self.depth == 1 and tag in ("td", "th"):
             values = dict(attrs)
             self.cell = HtmlCell(
                 [], span(values.get("rowspan"), MAX_ROWS), span(values.get("colspan"), MAX_COLUMNS)
             )
             if not self.tables[-1]:
-                self.tables[-1].append([])
+                self.new_row()
+            self.width += self.cell.colspan
+            self.cells += self.cell.colspan
+            if self.width > MAX_COLUMNS:
+                raise too_wide()
+            if self.cells > html_cells():
+                raise too_many_cells(html_cells())
             self.tables[-1][-1].append(self.cell)
         elif tag in self.BREAKS:
             self.write("\n")
@@ -1009,8 +1031,17 @@ class HtmlTables(html.parser.HTMLParser):
             self.cell = None
         elif self.depth == 1 and tag in ("td", "th"):
             self.cell = None
+        elif self.depth == 1 and tag == "caption":
+            self.caption = False
+            self.write("\n")
         elif tag in self.BREAKS:
             self.write("\n")
+
+    def new_row(self) -> None:
+        self.cell, self.width = None, 0
+        self.tables[-1].append([])
+        if len(self.tables[-1]) > MAX_ROWS:
+            raise SheetError(_("表格超过%(max)s行,不像是一份推进计划。") % {"max": MAX_ROWS})
 
     def handle_data(self, data):
         if not self.skip:
@@ -1019,8 +1050,12 @@ class HtmlTables(html.parser.HTMLParser):
     def write(self, text: str) -> None:
         if self.depth and self.cell is not None:
             self.cell.parts.append(text)
-        elif not self.depth:
+        elif not self.depth or self.caption:
             self.outside.append(text)
+
+
+def html_cells() -> int:
+    return min(MAX_HTML_CELLS, max_cells())
 
 
 def span(value, limit: int) -> int:
@@ -1043,27 +1078,34 @@ def html_tables(text: str) -> tuple[list[Grid], list[str]]:
 
 
 def html_grid(table: list[list[HtmlCell]]) -> Grid:
-    rows, below, merged = [], {}, False  # below: column → rows its cell still covers
+    rows, below, merged, total = [], {}, False, 0  # below: column → rows its cell still covers
     for number, raw in enumerate(table, start=1):
         cells: list[Cell] = []  # one a column: the next column is len(cells)
         for item in [*raw, None]:  # None: the columns still covered after the row's cells
             end = len(cells) if item else max(below, default=-1) + 1
-            while below.get(len(cells), 0) > 0 or len(cells) < end:
-                if below.get(len(cells), 0) > 0:
+            while len(cells) in below or len(cells) < end:
+                if len(cells) in below:
                     below[len(cells)] -= 1
+                    if not below[len(cells)]:
+                        del below[len(cells)]  # the span has ended
                     cells.append(Cell("", continued=True))
                     merged = True
                 else:
                     cells.append(Cell(""))
+            if len(cells) > MAX_COLUMNS:
+                raise too_wide()
             if item is None:
                 break
-            if item.rowspan > 1:
-                below.update(
-                    dict.fromkeys(range(len(cells), len(cells) + item.colspan), item.rowspan - 1)
-                )
+            rowspan = min(item.rowspan, len(table) - number + 1)  # a span ends with the table
+            if rowspan > 1:
+                columns = range(len(cells), len(cells) + item.colspan)
+                below.update(dict.fromkeys(columns, rowspan - 1))
             lines = [line.strip() for line in "".join(item.parts).split("\n")]
             cells.append(Cell("\n".join(line for line in lines if line)))
             cells += [Cell("") for _ in range(item.colspan - 1)]
+        total += len(cells)
+        if total > html_cells():
+            raise too_many_cells(html_cells())
         rows.append((number, cells))
     return Grid(rows=rows, where=where_docx, merged=merged)
 
