@@ -204,8 +204,9 @@ def open_xlsx(data: bytes, *, max_bytes: int | None = None):
 # --- The fast path: python-calamine for plain sheets ---------------------------------------
 
 # Cells, rows and formulas are counted with bytes.count (C speed) in their plain spelling;
-# a sheet spelling them with a namespace prefix (<x:c …>) is left to the careful reader.
-PREFIXED_TAG = re.compile(rb"<[A-Za-z_][\w.-]*:(?:c|row|f)[\s>/]")
+# a sheet spelling them otherwise (a namespace prefix, or a tab or line break after the
+# name, which bytes.count of "<c " would miss) is left to the careful reader.
+PREFIXED_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:(?:c|row|f)[\s>/]|(?:c|row|f)[\t\r\n])")
 # Positions as Excel, LibreOffice and openpyxl write them (r first); a file writing them
 # otherwise counts fewer positions than cells and is left to the careful reader.
 CELL_ROW = re.compile(rb"<c r=\"[A-Z]{1,3}(\d{1,7})\"")
@@ -229,7 +230,7 @@ class SheetScan:
     last_row: int = 0
     last_column: int = 0
     declared_cells: int = 0  # what the sheet's <dimension> claims: a reader may reserve it
-    prefixed: bool = False  # cells, rows or formulas spelled with a namespace prefix
+    prefixed: bool = False  # cells, rows or formulas spelled otherwise (PREFIXED_TAG)
     merged: bool = False  # "mergeCell" anywhere (a merged range, or text that says so)
 
 

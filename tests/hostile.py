@@ -158,6 +158,15 @@ def stray_cell(headers, rows, ref: str, value="x") -> bytes:
     return workbook([sheet_xml(body)])
 
 
+def spaced_tags(headers, rows, ref: str) -> bytes:
+    """An honest table plus a cell at `ref` and a formula, their tag names followed by a line
+    break or a tab (XML allows any white space there): counted as "<c " they would be
+    missed."""
+    numbered = [(1, list(headers))] + [(n, list(r)) for n, r in enumerate(rows, 2)]
+    far = f'<row r="3"><c\nr="{ref}"><f\t>1+1</f><v>2</v></c></row>'
+    return workbook([sheet_xml(rows_xml(numbered) + far)])
+
+
 def many_rows(headers, count: int, values) -> bytes:
     """`count` data rows, each `values`."""
     return table(headers, [list(values)] * count)

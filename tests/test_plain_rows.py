@@ -70,6 +70,7 @@ def test_a_sheet_starting_below_and_right_of_a1_keeps_its_row_and_column_numbers
         hostile.far_row(HEADERS, [ROW]),
         hostile.stray_cell(HEADERS, [ROW], "A1048576"),
         hostile.stray_cell(HEADERS, [ROW], "XFD2"),
+        hostile.spaced_tags(HEADERS, [ROW], "BL100000"),
         b"not a zip at all",
     ],
     ids=[
@@ -82,6 +83,7 @@ def test_a_sheet_starting_below_and_right_of_a1_keeps_its_row_and_column_numbers
         "far row",
         "far row of a cell in row 2",
         "far column of a cell in row 2",
+        "a cell and a formula spelled with a line break",
         "not xlsx",
     ],
 )
