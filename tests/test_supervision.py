@@ -3,6 +3,7 @@ its escalation, notices with their mail preferences. Rules through the services,
 page as each persona."""
 
 import datetime
+import importlib
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -266,6 +267,27 @@ def test_an_answered_instruction_or_one_without_a_date_is_never_overdue(zhang, b
 
     assert not Notice.objects.filter(kind=Notice.Kind.INSTRUCTION_OVERDUE).exists()
     assert Instruction.objects.filter(overdue_notified_at__isnull=False).count() == 0
+
+
+def test_instructions_already_past_due_when_the_reminder_arrives_are_not_mailed_at_once(
+    outbox, zhang, boss
+):
+    """The migration that brings the reminder counts instructions past their date as told,
+    so the first supervise run does not mail every old instruction; later ones are told."""
+    from django.apps import apps
+
+    migration = importlib.import_module("supervision.migrations.0002_instruction_overdue_notice")
+    old = instruct(boss, due_on=datetime.date(2014, 5, 15))
+    later = instruct(boss, due_on=datetime.date(2099, 5, 15), text="明年再办。")
+    outbox.clear()
+
+    migration.past_due_told(apps, None)
+    escalate("2100-01-01")
+
+    told = Notice.objects.filter(kind=Notice.Kind.INSTRUCTION_OVERDUE)
+    assert {notice.link for notice in told} == {reverse("instruction-detail", args=[later.pk])}
+    old.refresh_from_db()
+    assert old.overdue_notified_at is not None
 
 
 def test_a_reply_settles_the_urging(zhang, reviewer, boss, patent_office):

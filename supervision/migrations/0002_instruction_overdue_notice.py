@@ -2,6 +2,15 @@
 
 from django.db import migrations, models
 
+from plantracker import clock
+
+
+def past_due_told(apps, schema_editor):
+    """Instructions already past their date when this arrives are not mailed about all at
+    once on the next supervise run: they count as told (their pages show them overdue)."""
+    Instruction = apps.get_model("supervision", "Instruction")
+    Instruction.objects.filter(due_on__lt=clock.today()).update(overdue_notified_at=clock.now())
+
 
 class Migration(migrations.Migration):
 
@@ -15,6 +24,7 @@ class Migration(migrations.Migration):
             name='overdue_notified_at',
             field=models.DateTimeField(blank=True, null=True, verbose_name='逾期提醒时间'),
         ),
+        migrations.RunPython(past_due_told, migrations.RunPython.noop),
         migrations.AlterField(
             model_name='mailpreference',
             name='kind',
