@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -188,9 +188,31 @@ def _locked_report(milestone: Milestone, quarter: int) -> ProgressReport | None:
     )
 
 
-def check_file_count(held: int, adding: int, field: str) -> None:
-    """A report or contribution holds at most max_files() files."""
-    if adding and held + adding > max_files():
+#: A report or contribution takes at most this many times max_files() files in all, removed
+#: ones included: each stays on disk for the history, so upload-and-remove cannot fill it.
+UPLOADS_PER_HOLDING = 5
+
+
+def check_file_count(stored, adding: int, field: str) -> None:
+    """A report or contribution holds at most max_files() files, and takes at most
+    UPLOADS_PER_HOLDING × that in all. `stored`: its files (removed ones too), or None."""
+    if not adding:
+        return
+    counts = {"held": 0, "total": 0}
+    if stored is not None:
+        counts = stored.aggregate(held=Count("pk", filter=Q(removed_in=None)), total=Count("pk"))
+    held, limit = counts["held"], max_files() * UPLOADS_PER_HOLDING
+    if counts["total"] + adding > limit:
+        raise ValidationError(
+            {
+                field: _(
+                    "这里已累计上传%(total)s个文件(含已删除的),最多%(limit)s个。"
+                    "如确需更多,请把文件合并后上传,或联系管理员。"
+                )
+                % {"total": counts["total"], "limit": limit}
+            }
+        )
+    if held + adding > max_files():
         raise ValidationError(
             {
                 field: _(
@@ -248,10 +270,7 @@ def save_report(
         content_changed=True,
         channel=channel,
     )
-    if files and report.pk:
-        check_file_count(report.evidence.filter(removed_in=None).count(), len(files), "evidence")
-    else:
-        check_file_count(0, len(files), "evidence")
+    check_file_count(report.evidence.all() if report.pk else None, len(files), "evidence")
     report.milestone = milestone  # already loaded: clean() reads its quarters
     report.status, report.percent = status, percent
     report.done_text, report.problems_text = done_text.strip(), problems_text.strip()
@@ -593,8 +612,7 @@ def save_contribution(
     elif contribution.version != base_version:
         raise StaleEdit(contribution)
     files = list(files)
-    held = contribution.files.filter(removed_in=None).count() if contribution.pk and files else 0
-    check_file_count(held, len(files), "files")
+    check_file_count(contribution.files.all() if contribution.pk else None, len(files), "files")
     created = contribution.pk is None
     contribution.text, contribution.figures = text.strip(), figures.strip()
     contribution.submitted_by, contribution.updated_at = user, now

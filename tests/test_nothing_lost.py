@@ -475,6 +475,44 @@ def test_a_report_holds_at_most_the_file_limit(client, staff, media, settings):
     assert report.version == 1 and report.evidence.count() == 1
 
 
+def test_upload_and_remove_cannot_fill_the_disk(client, staff, media, settings):
+    """Removed files stay on disk for the history, so a report takes five times the file
+    limit in all: then a save with a file is refused, and one without a file still goes."""
+    settings.EVIDENCE_MAX_FILES = 2
+    target = milestone(7, 4)
+    report = write(staff, target, 4, files=[pdf("1.pdf"), pdf("2.pdf")])
+    for round_ in range(4):
+        for evidence in report.evidence.filter(removed_in=None):
+            report = services.remove_evidence(
+                user=staff, evidence_id=evidence.pk, base_version=report.version
+            )
+        report = services.save_report(
+            user=staff,
+            milestone=target,
+            quarter=4,
+            base_version=report.version,
+            status="in_progress",
+            percent=10,
+            done_text=f"第{round_}轮。",
+            problems_text="",
+            submit=False,
+            files=[pdf("a.pdf"), pdf("b.pdf")],
+        )
+    assert report.evidence.count() == 10  # two held, eight removed
+    for evidence in report.evidence.filter(removed_in=None):
+        report = services.remove_evidence(
+            user=staff, evidence_id=evidence.pk, base_version=report.version
+        )
+    client.force_login(staff)
+
+    refused = client.post(edit_url(target, 4), {**report_form(report.version), "evidence": pdf()})
+    saved = client.post(edit_url(target, 4), report_form(report.version))
+
+    assert "已累计上传10个文件(含已删除的),最多10个" in refused.content.decode()
+    assert saved.status_code == 302
+    assert report.evidence.count() == 10
+
+
 def test_a_wrong_file_is_removed_from_a_draft_and_kept_in_history(client, staff, media):
     target = milestone(7, 4)
     report = write(staff, target, 4, files=[pdf("错的文件.pdf"), pdf("对的文件.pdf")])
