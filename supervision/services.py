@@ -288,7 +288,8 @@ def answer(
     *, user, instruction: Instruction, text: str, files: Iterable[UploadedFile] = ()
 ) -> InstructionAnswer:
     """办理情况 from the user's office, with files; it signs for the instruction too. The
-    leader who wrote the instruction is notified."""
+    leader who wrote the instruction is notified. Someone in two of the responsible offices
+    answers for the first of them that has not answered yet."""
     offices = answering_offices(user, instruction)
     if not offices:
         raise PermissionDenied(_("只有承办处室的人员可以填报办理情况。"))
@@ -297,8 +298,10 @@ def answer(
         raise ValidationError({"text": _("请填写办理情况。")})
     acknowledge(user=user, instruction=instruction)
     now = clock.now()
+    answered = set(instruction.answers.values_list("office_id", flat=True))
+    office = next((o for o in offices if o.pk not in answered), offices[0])
     reply = InstructionAnswer.objects.create(
-        instruction=instruction, office=offices[0], text=text, by=user, at=now
+        instruction=instruction, office=office, text=text, by=user, at=now
     )
     for upload in files:
         AnswerFile.objects.create(
@@ -313,7 +316,7 @@ def answer(
         [instruction.author],
         Kind.ANSWER,
         _("%(office)s 已报送对批示“%(text)s”的办理情况。")
-        % {"office": offices[0].name, "text": instruction.text[:40]},
+        % {"office": office.name, "text": instruction.text[:40]},
         reverse("instruction-detail", args=[instruction.pk]),
     )
     return reply

@@ -269,6 +269,21 @@ def test_an_answered_instruction_or_one_without_a_date_is_never_overdue(zhang, b
     assert Instruction.objects.filter(overdue_notified_at__isnull=False).count() == 0
 
 
+def test_someone_in_two_responsible_offices_answers_for_each_in_turn(
+    zhang, boss, patent_office, legal_office
+):
+    measure(7).responsible_offices.add(legal_office)
+    zhang.departments.add(legal_office)
+    instruction = instruct(boss, due_on=datetime.date(2014, 5, 15))
+
+    first = services.answer(user=zhang, instruction=instruction, text="专利管理处已办理。")
+    second = services.answer(user=zhang, instruction=instruction, text="法律事务处已办理。")
+    escalate("2014-05-16")
+
+    assert {first.office, second.office} == {patent_office, legal_office}
+    assert not Notice.objects.filter(kind=Notice.Kind.INSTRUCTION_OVERDUE).exists()
+
+
 def test_instructions_already_past_due_when_the_reminder_arrives_are_not_mailed_at_once(
     outbox, zhang, boss
 ):
