@@ -18,6 +18,7 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "＝", "＋", "－", "＠", "\t", "\r")
 # newline first) and the non-characters U+FFFE, U+FFFF.
 ILLEGAL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 HEADER_FILL = PatternFill("solid", fgColor="E9EDF2")
+PLAIN_VALUES = (int, float, datetime.date)  # kept as they are (bool is an int)
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -26,9 +27,14 @@ def safe(value):
     (ASCII or full-width, or a tab or carriage return) gets a leading apostrophe. Numbers
     and dates stay as they are; anything else (lazy translations, model objects) becomes
     text, without the characters a spreadsheet cannot hold."""
-    if value is None or isinstance(value, int | float | datetime.date):
+    if value is None or isinstance(value, PLAIN_VALUES):
         return value
-    value = ILLEGAL_CHARACTERS.sub("", str(value).replace("\x0b", "\n"))
+    if type(value) is not str:
+        value = str(value)
+    if "\x0b" in value:
+        value = value.replace("\x0b", "\n")
+    if ILLEGAL_CHARACTERS.search(value):  # rare: search alone is the common, cheap case
+        value = ILLEGAL_CHARACTERS.sub("", value)
     if value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
