@@ -624,15 +624,7 @@ def save_contribution(
         raise StaleEdit(
             Contribution.objects.get(milestone=milestone, quarter=quarter, unit=unit)
         ) from None
-    ContributionVersion.objects.create(
-        contribution=contribution,
-        version=contribution.version,
-        by=user,
-        at=now,
-        text=contribution.text,
-        figures=contribution.figures,
-        channel=Channel.WEB,
-    )
+    _record_contribution(contribution, user, now)
     for upload in files:
         ContributionFile.objects.create(
             contribution=contribution,
@@ -647,6 +639,20 @@ def save_contribution(
         Contribution, contribution=contribution, user=user, created=created
     )
     return contribution
+
+
+def _record_contribution(contribution: Contribution, user, at, removed_file: str = ""):
+    """The contribution as this step leaves it, kept as a ContributionVersion (channel 网页)."""
+    return ContributionVersion.objects.create(
+        contribution=contribution,
+        version=contribution.version,
+        by=user,
+        at=at,
+        text=contribution.text,
+        figures=contribution.figures,
+        channel=Channel.WEB,
+        removed_file=removed_file,
+    )
 
 
 def check_contribution_open(milestone: Milestone, quarter: int) -> None:
@@ -683,16 +689,7 @@ def remove_contribution_file(*, user, file_id: int, base_version: int) -> Contri
     contribution.version += 1
     contribution.submitted_by, contribution.updated_at = user, now
     contribution.save(update_fields=["version", "submitted_by", "updated_at"])
-    ContributionVersion.objects.create(
-        contribution=contribution,
-        version=contribution.version,
-        by=user,
-        at=now,
-        text=contribution.text,
-        figures=contribution.figures,
-        channel=Channel.WEB,
-        removed_file=stored.name,
-    )
+    _record_contribution(contribution, user, now, removed_file=stored.name)
     stored.removed_in = contribution.version
     stored.save(update_fields=["removed_in"])
     return contribution
