@@ -540,14 +540,19 @@ def pending_rows(groups: list[MeasureGroup]) -> list[WorkRow]:
 # --- Cooperating units' contributions ---------------------------------------------------
 
 
-def contributing_unit(user, milestone: Milestone):
-    """The cooperating unit through which `user` may contribute to `milestone`, or None.
-    Generic units (有关行业协会 …) stand for many bodies and hold no accounts."""
+def contributing_units(user, milestone: Milestone) -> list:
+    """The cooperating units through which `user` may contribute to `milestone`. Generic
+    units (有关行业协会 …) stand for many bodies and hold no accounts."""
     if not user.is_authenticated or roles.UNIT not in roles_of(user):
-        return None
+        return []
     mine = office_ids(user)
     units = milestone.measure.cooperating_units.all()
-    return next((u for u in units if u.pk in mine and not u.generic), None)
+    return [u for u in units if u.pk in mine and not u.generic]
+
+
+def contributing_unit(user, milestone: Milestone):
+    """The first of them (someone in two contributes as the first), or None."""
+    return next(iter(contributing_units(user, milestone)), None)
 
 
 def check_contribute(user, milestone: Milestone):
@@ -559,12 +564,8 @@ def check_contribute(user, milestone: Milestone):
 
 def may_change_contribution(user, contribution: Contribution) -> bool:
     """The unit's own people, while the unit cooperates on the measure."""
-    units = contribution.milestone.measure.cooperating_units.all()
-    return (
-        roles.UNIT in roles_of(user)
-        and contribution.unit_id in office_ids(user)
-        and any(unit.pk == contribution.unit_id and not unit.generic for unit in units)
-    )
+    units = contributing_units(user, contribution.milestone)
+    return any(unit.pk == contribution.unit_id for unit in units)
 
 
 def may_read_contribution(user, contribution: Contribution) -> bool:

@@ -775,6 +775,19 @@ def test_a_web_page_whose_tables_lay_out_too_large_is_refused(db, table, message
     assert not parsed.measures
 
 
+def test_a_word_table_wider_than_a_file_may_be_is_refused(db):
+    document = docx.Document()
+    document.add_paragraph("重庆市2015年专利事业发展战略推进计划")
+    document.add_table(rows=2, cols=65)
+    buffer = io.BytesIO()
+    document.save(buffer)
+
+    parsed = read_plan(buffer.getvalue())
+
+    assert [str(p) for p in parsed.problems if "超过64列" in str(p)]
+    assert not parsed.measures
+
+
 def test_a_tables_caption_is_text_around_it(plan_2014):
     page = html_plan(
         plan_2014,
