@@ -709,6 +709,7 @@ class HttpClient:
             raise SystemExit(f"refusing {base_url}: loopback (127.0.0.1) only")
         self.host, self.port = parts.hostname, parts.port
         self.cookies: dict[str, str] = {}
+        self.connection: http.client.HTTPConnection | None = None
 
     def request(self, method: str, path: str, form: dict | None = None):
         headers = {"Accept-Language": "zh-hans", "Host": f"{self.host}:{self.port}"}
@@ -718,18 +719,29 @@ class HttpClient:
         if form is not None:
             body = urllib.parse.urlencode(form)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=REQUEST_TIMEOUT)
+        if self.connection is None:
+            self.connection = http.client.HTTPConnection(
+                self.host, self.port, timeout=REQUEST_TIMEOUT
+            )
         try:
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
+            self.connection.request(method, path, body=body, headers=headers)
+            response = self.connection.getresponse()
             data = response.read()
-            for header in response.headers.get_all("Set-Cookie") or []:
-                cookie = http.cookies.SimpleCookie(header)
-                for name, morsel in cookie.items():
-                    self.cookies[name] = morsel.value
-            return response.status, response.headers, data
-        finally:
-            connection.close()
+        except BaseException:
+            self.close()  # a new connection for the next request
+            raise
+        if response.will_close:
+            self.close()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            cookie = http.cookies.SimpleCookie(header)
+            for name, morsel in cookie.items():
+                self.cookies[name] = morsel.value
+        return response.status, response.headers, data
+
+    def close(self) -> None:
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
 
     def login(self, username: str, password: str) -> None:
         status, _, page = self.request("GET", "/accounts/login/")
@@ -909,6 +921,18 @@ def measure_load(pg_url: str, db_name: str, database_url: str, args, workdir: Pa
         def env(self):
             return super().env() | {"DATABASE_CONN_MAX_AGE": str(args.conn_max_age)}
 
+        def gunicorn_options(self):
+            # Keep-alive connections, as a browser behind nginx has them: gunicorn's threaded
+            # workers keep a connection open between requests (its sync workers close it).
+            return [
+                "--worker-class",
+                "gthread",
+                "--threads",
+                str(args.threads),
+                "--keep-alive",
+                "30",
+            ]
+
         def __enter__(self):
             try:
                 self._setup()
@@ -1055,6 +1079,7 @@ def main(argv=None) -> int:
     parser.add_argument("--load-rounds", type=int, default=3)
     parser.add_argument("--clients", type=int, default=8, help="load client threads, ≤ 32")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker")
     parser.add_argument(
         "--conn-max-age", type=int, default=60, help="the workers' DATABASE_CONN_MAX_AGE"
     )

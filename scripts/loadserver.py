@@ -203,6 +203,7 @@ class LoadServer:
                 "60",
                 "--graceful-timeout",
                 "5",
+                *self.gunicorn_options(),
             ],
             cwd=BASE_DIR,
             env=self.env(),
@@ -233,6 +234,10 @@ class LoadServer:
             f"gunicorn ({self.workers} workers) at {self.base_url} "
             f"in {time.monotonic() - started:.1f} s"
         )
+
+    def gunicorn_options(self) -> list[str]:
+        """Worker options beyond --workers (the load test: gunicorn's sync workers)."""
+        return []
 
     def log_tail(self, lines: int = 40) -> str:
         try:

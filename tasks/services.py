@@ -5,20 +5,22 @@ transaction, locks the report row, checks the version the user saw (stale edits 
 refused) and records a ReportVersion, so the history holds every step."""
 
 import datetime
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from departments import roles
+from departments.models import Department
 from departments.roles import roles_of
-from plan.models import Milestone, Plan
+from plan.models import Measure, Milestone, Plan, WorkArea
 from plantracker import clock
 
 from . import signals
@@ -316,6 +318,131 @@ def save_report(
         )
     _record(report, event, user, now, channel=channel)
     return report
+
+
+def save_report_at_once(
+    *,
+    user,
+    milestone_id: int,
+    quarter: int,
+    base_version: int,
+    status: str,
+    percent: int,
+    done_text: str,
+    problems_text: str,
+    submit: bool,
+) -> ProgressReport | None:
+    """The report form's save of a report that exists, without files, in one statement: the
+    UPDATE carries every rule of a web save in its WHERE clause (the version the user saw, a
+    state that may be edited, a milestone in force and scheduled in the quarter, a measure
+    one of the user's offices is responsible for) and, on PostgreSQL, inserts the history row
+    too. The values are checked first, as save_report checks them.
+
+    Returns the saved report (with `plan_id`), or None when anything is amiss (a value, the
+    version, the state, the permission, no report yet): then nothing was written, and the
+    caller takes save_report's way, which reads the report and says what is wrong. So this
+    way accepts exactly what save_report accepts (tests/test_save_at_once.py holds the two
+    to the same outcome), and refusals are explained in one place."""
+    if not office_ids(user) or roles.STAFF not in roles_of(user):
+        return None
+    done_text, problems_text = done_text.strip(), problems_text.strip()
+    if submit and not done_text:
+        return None
+    report = ProgressReport(
+        quarter=quarter,
+        status=status,
+        percent=percent,
+        done_text=done_text,
+        problems_text=problems_text,
+        updated_by=user,
+        updated_at=clock.now(),
+        state=State.SUBMITTED if submit else State.DRAFT,  # the row's own state if a draft
+        version=base_version + 1,
+    )
+    try:  # the milestone's quarters are checked by the statement
+        report.full_clean(
+            exclude=["milestone", "updated_by"], validate_unique=False, validate_constraints=False
+        )
+    except ValidationError:
+        return None
+    event = Event.SUBMITTED if submit else Event.SAVED
+    row = _update_with_history(report, milestone_id, base_version, event)
+    if row is None:
+        return None
+    report.pk, report.version, report.state, report.plan_id = row
+    report.milestone_id = milestone_id
+    signals.report_changed.send(
+        ProgressReport, report=report, user=user, event=event, channel=Channel.WEB
+    )
+    return report
+
+
+@functools.cache
+def _at_once_sql() -> dict[str, str]:
+    """save_report_at_once's statements. Table names come from the models; every value is a
+    parameter (the same text each time, so PostgreSQL may keep it prepared)."""
+    m2m = Measure.responsible_offices.through._meta.db_table
+    members = Department.members.through._meta.db_table
+    update = f"""
+        UPDATE {ProgressReport._meta.db_table} SET
+            status = %s, percent = %s, done_text = %s, problems_text = %s,
+            updated_by_id = %s, updated_at = %s, version = version + 1,
+            state = CASE WHEN %s THEN %s ELSE state END,
+            first_submitted_at = CASE WHEN %s THEN COALESCE(first_submitted_at, %s)
+                                 ELSE first_submitted_at END,
+            opened_at = CASE WHEN %s THEN NULL ELSE opened_at END
+        WHERE milestone_id = %s AND quarter = %s AND version = %s AND state IN (%s, %s)
+          AND EXISTS (
+            SELECT 1 FROM {Milestone._meta.db_table} m
+            JOIN {m2m} o ON o.measure_id = m.measure_id
+            JOIN {members} d ON d.department_id = o.department_id
+            WHERE m.id = %s AND m.retired_on IS NULL
+              AND m.first_quarter <= %s AND %s <= m.last_quarter AND d.user_id = %s)
+        RETURNING id, version, state, (
+            SELECT w.plan_id FROM {Milestone._meta.db_table} m
+            JOIN {Measure._meta.db_table} me ON me.id = m.measure_id
+            JOIN {WorkArea._meta.db_table} w ON w.id = me.work_area_id
+            WHERE m.id = %s) AS plan_id, status, percent, done_text, problems_text"""  # noqa: S608
+    insert = f"""
+        INSERT INTO {ReportVersion._meta.db_table} (report_id, version, event, by_id, at,
+            state, status, percent, done_text, problems_text, comment, channel)
+        SELECT id, version, %s, %s, %s, state, status, percent, done_text, problems_text,
+            '', %s FROM {{}}"""  # noqa: S608
+    return {
+        # PostgreSQL: one statement (no transaction to open)
+        "together": f"WITH changed AS ({update}), recorded AS ("  # noqa: S608
+        + insert.format("changed")
+        + " RETURNING report_id) SELECT id, version, state, plan_id"
+        " FROM changed JOIN recorded ON recorded.report_id = changed.id",
+        # elsewhere: the two in a transaction (SQLite has no UPDATE in WITH)
+        "update": update,
+        "insert": insert.format(f"{ProgressReport._meta.db_table} WHERE id = %s"),
+    }
+
+
+def _update_with_history(report, milestone_id, base_version, event):
+    """save_report_at_once's write: (id, version, state, plan id) of the report written, or
+    None when the WHERE clause matched no row (nothing written)."""
+    submit = report.state == State.SUBMITTED
+    now, user_id, quarter = report.updated_at, report.updated_by.pk, report.quarter
+    params = [
+        *(report.status, report.percent, report.done_text, report.problems_text),
+        *(user_id, now, submit, State.SUBMITTED, submit, now, submit),
+        *(milestone_id, quarter, base_version, *ProgressReport.EDITABLE_STATES),
+        *(milestone_id, quarter, quarter, user_id, milestone_id),
+    ]
+    recorded = [event, user_id, now, Channel.WEB]
+    sql = _at_once_sql()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(sql["together"], [*params, *recorded])
+            return cursor.fetchone()
+        with transaction.atomic():
+            cursor.execute(sql["update"], params)
+            row = cursor.fetchone()
+            if row is not None:
+                cursor.execute(sql["insert"], [*recorded, row[0]])
+            return row and row[:4]
 
 
 def _locked_version(report_id: int, base_version: int) -> ProgressReport:
