@@ -6,6 +6,7 @@ refused) and records a ReportVersion, so the history holds every step."""
 
 import datetime
 import functools
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -420,6 +421,24 @@ def _at_once_sql() -> dict[str, str]:
     }
 
 
+#: The name save_report_at_once's statement is prepared under, once per PostgreSQL session:
+#: planning it each time cost the database more than running it (README, Performance).
+PREPARED = "plantracker_save_report_at_once"
+
+
+def _prepare(cursor, sql: str) -> None:
+    """PREPAREs `sql` as PREPARED on this connection unless done already. A prepared
+    statement lives as long as the database session, whatever becomes of the transaction
+    it was made in; the session is known by the driver's connection object (a new one after
+    a reconnection)."""
+    session = connection.connection
+    if getattr(connection, "prepared_at_once_on", None) is session:
+        return
+    numbered = iter(range(1, sql.count("%s") + 1))
+    cursor.execute(f"PREPARE {PREPARED} AS " + re.sub("%s", lambda _: f"${next(numbered)}", sql))
+    connection.prepared_at_once_on = session
+
+
 def _update_with_history(report, milestone_id, base_version, event):
     """save_report_at_once's write: (id, version, state, plan id) of the report written, or
     None when the WHERE clause matched no row (nothing written)."""
@@ -435,7 +454,9 @@ def _update_with_history(report, milestone_id, base_version, event):
     sql = _at_once_sql()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(sql["together"], [*params, *recorded])
+            _prepare(cursor, sql["together"])
+            values = [*params, *recorded]
+            cursor.execute(f"EXECUTE {PREPARED} ({', '.join(['%s'] * len(values))})", values)
             return cursor.fetchone()
         with transaction.atomic():
             cursor.execute(sql["update"], params)

@@ -243,19 +243,18 @@ def test_any_situation_ends_as_on_the_full_way(people, values, **situation):
     same_outcome(people, **situation, values=VALUES[values])
 
 
-def test_the_save_is_one_statement_on_postgresql(client, staff, plan_2014):
+def test_the_save_is_one_prepared_statement_on_postgresql(client, staff, plan_2014):
     target = milestone(7, 4)
     draft = write(staff, target, QUARTER)
     client.force_login(staff)
+    url = reverse("report-edit", args=[target.pk, QUARTER])
+    client.post(url, report_form(draft.version, done_text="第一次保存。"))  # may PREPARE
     sent = []
     receiver = lambda **kwargs: sent.append((kwargs["event"], kwargs["report"].version))  # noqa: E731
     signals.report_changed.connect(receiver, weak=False)
     try:
         with CaptureQueriesContext(connection) as queries:
-            response = client.post(
-                reverse("report-edit", args=[target.pk, QUARTER]),
-                report_form(draft.version, done_text="一条语句保存。"),
-            )
+            response = client.post(url, report_form(draft.version + 1, done_text="一条语句保存。"))
     finally:
         signals.report_changed.disconnect(receiver)
     assert response.status_code == 302
@@ -263,11 +262,34 @@ def test_the_save_is_one_statement_on_postgresql(client, staff, plan_2014):
     writes = [
         q["sql"]
         for q in queries.captured_queries
-        if "tasks_progressreport" in q["sql"] or "tasks_reportversion" in q["sql"]
+        if "tasks_" in q["sql"] or services.PREPARED in q["sql"]
     ]
-    # session and user, then the write (on SQLite an UPDATE and an INSERT in a savepoint)
-    assert len(writes) == (1 if connection.vendor == "postgresql" else 2)
-    assert sent == [("saved", 2)]
+    if connection.vendor == "postgresql":  # prepared once per session, then only executed
+        assert [sql.split()[:2] for sql in writes] == [["EXECUTE", services.PREPARED]]
+    else:  # an UPDATE and an INSERT (in a savepoint)
+        assert [sql.split()[0] for sql in writes] == ["UPDATE", "INSERT"]
+    assert sent == [("saved", 3)]
     assert list(
         ReportVersion.objects.filter(report=draft).values_list("version", "event", "done_text")
-    ) == [(1, "saved", "已完成前期调研。"), (2, "saved", "一条语句保存。")]
+    ) == [
+        (1, "saved", "已完成前期调研。"),
+        (2, "saved", "第一次保存。"),
+        (3, "saved", "一条语句保存。"),
+    ]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared on PostgreSQL only")
+def test_a_new_database_session_prepares_the_statement_again(transactional_db, staff, client):
+    target = milestone(7, 4)
+    draft = write(staff, target, QUARTER)
+    client.force_login(staff)
+    url = reverse("report-edit", args=[target.pk, QUARTER])
+    assert client.post(url, report_form(draft.version, done_text="旧会话。")).status_code == 302
+    connection.close()  # as CONN_MAX_AGE does; the prepared statement goes with the session
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(url, report_form(draft.version + 1, done_text="新会话。"))
+    assert response.status_code == 302
+    assert [
+        q["sql"].split()[0] for q in queries.captured_queries if services.PREPARED in q["sql"]
+    ] == ["PREPARE", "EXECUTE"]
+    assert ProgressReport.objects.get(pk=draft.pk).done_text == "新会话。"
