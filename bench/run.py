@@ -29,9 +29,10 @@ created again at the start and dropped at the end (--keep-db keeps them):
 5. The import's peak memory: a child process sets Django up and imports the same file; its
    peak resident set size (VmHWM: interpreter, Django, file and import together), and what it
    was before the import.
-6. update_vs_trivial (scale database): scripts/loadserver.py's gunicorn, --workers workers,
-   production settings (DEBUG off, DATABASE_CONN_MAX_AGE=60 as docs/deploy.md sets it), on
-   127.0.0.1. --clients threads each log in with their own session; for --load-seconds they
+6. update_vs_trivial (scale database): scripts/loadserver.py's gunicorn, --workers threaded
+   workers (gthread, --threads each) keeping connections alive, production settings (DEBUG
+   off, DATABASE_CONN_MAX_AGE=60 as docs/deploy.md sets it), on 127.0.0.1. --clients threads
+   each log in with their own session and keep one connection; for --load-seconds they
    GET /ping/, then for as long they save their own report (a distinct milestone each, the
    version kept in the client) through the real form view; --load-rounds rounds.
    Throughput = successful requests / s; the ratio of the medians.
@@ -700,8 +701,8 @@ VERSION_INPUT = re.compile(r'name="version"[^>]*\bvalue="(\d+)"|value="(\d+)"[^>
 
 
 class HttpClient:
-    """One logged-in browser: a cookie dict and one http.client connection per request
-    (gunicorn's sync workers close the connection after each response). Loopback only."""
+    """One logged-in browser: a cookie dict and one kept-alive http.client connection (a new
+    one when the server closed it or a request failed). Loopback only."""
 
     def __init__(self, base_url: str):
         parts = urllib.parse.urlsplit(base_url)
@@ -988,8 +989,8 @@ def measure_load(pg_url: str, db_name: str, database_url: str, args, workdir: Pa
             rounds.append({"ping": load_phase(pingers, args.load_seconds, accounts)})
             rounds[-1]["save"] = load_phase(saves, args.load_seconds, accounts)
         errors = [line for line in server.log_tail(400).splitlines() if "[ERROR]" in line]
-    ping = median([r["ping"]["per_s"] for r in rounds])
-    save = median([r["save"]["per_s"] for r in rounds])
+    ping = round(median([r["ping"]["per_s"] for r in rounds]), 1)
+    save = round(median([r["save"]["per_s"] for r in rounds]), 1)
     failed = sum(r["ping"]["failed"] + r["save"]["failed"] for r in rounds)
     cpu = {
         phase: {

@@ -1,11 +1,16 @@
 """Business rules for quarterly reports: who may do what, and every change of state.
 
-Views call these functions and nothing else writes a report. Each write runs in one
-transaction, locks the report row, checks the version the user saw (stale edits are
-refused) and records a ReportVersion, so the history holds every step."""
+Views call these functions and nothing else writes a report. Each write checks the version
+the user saw (stale edits are refused) and records a ReportVersion in the same transaction,
+so the history holds every step: most lock the report row first; the report form's save is
+optimistic (the version is checked by the UPDATE itself), and its common case is one
+statement, save_report_at_once, which carries the same rules in its WHERE clause and leaves
+every other case, and every explanation of a refusal, to save_report."""
 
+import contextlib
 import datetime
 import functools
+import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -13,7 +18,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -346,6 +351,8 @@ def save_report_at_once(
     to the same outcome), and refusals are explained in one place."""
     if not office_ids(user) or roles.STAFF not in roles_of(user):
         return None
+    if connection.vendor != "postgresql" and not connection.features.can_return_columns_from_insert:
+        return None  # no RETURNING (SQLite before 3.35)
     done_text, problems_text = done_text.strip(), problems_text.strip()
     if submit and not done_text:
         return None
@@ -357,33 +364,50 @@ def save_report_at_once(
         problems_text=problems_text,
         updated_by=user,
         updated_at=clock.now(),
-        state=State.SUBMITTED if submit else State.DRAFT,  # the row's own state if a draft
+        state=State.SUBMITTED if submit else State.DRAFT,  # a draft keeps the row's state
         version=base_version + 1,
     )
-    try:  # the milestone's quarters are checked by the statement
+    try:  # the milestone (its quarters) is checked by the statement
         report.full_clean(
-            exclude=["milestone", "updated_by"], validate_unique=False, validate_constraints=False
+            exclude=["milestone", "updated_by"],
+            validate_unique=False,
+            validate_constraints=False,
         )
     except ValidationError:
         return None
     event = Event.SUBMITTED if submit else Event.SAVED
-    row = _update_with_history(report, milestone_id, base_version, event)
-    if row is None:
-        return None
-    report.pk, report.version, report.state, report.plan_id = row
-    report.milestone_id = milestone_id
-    signals.report_changed.send(
-        ProgressReport, report=report, user=user, event=event, channel=Channel.WEB
-    )
+    # Receivers of report_changed run inside the write's transaction (tasks.signals) and get
+    # the row as it now stands: only when someone listens, as the statement needs neither.
+    listening = signals.report_changed.has_listeners(ProgressReport)
+    with transaction.atomic() if listening else contextlib.nullcontext():
+        row = _update_with_history(report, milestone_id, base_version, event)
+        if row is None:
+            return None
+        report.pk, report.version, report.state, plan_id = row
+        report.milestone_id = milestone_id
+        report._state.adding, report._state.db = False, connection.alias
+        if listening:
+            report = ProgressReport.objects.get(pk=report.pk)
+            signals.report_changed.send(
+                ProgressReport, report=report, user=user, event=event, channel=Channel.WEB
+            )
+    report.plan_id = plan_id
     return report
+
+
+#: save_report_at_once's statement is prepared once per PostgreSQL session under this name
+#: and a hash of its text: planning it each time cost the database more than running it
+#: (README, Performance).
+PREPARED = "plantracker_save_report_at_once"
+UNDEFINED_PREPARED_STATEMENT, DUPLICATE_PREPARED_STATEMENT = "26000", "42P05"
 
 
 @functools.cache
 def _at_once_sql() -> dict[str, str]:
     """save_report_at_once's statements. Table names come from the models; every value is a
-    parameter (the same text each time, so PostgreSQL may keep it prepared)."""
-    m2m = Measure.responsible_offices.through._meta.db_table
-    members = Department.members.through._meta.db_table
+    parameter, so the text is the same each time."""
+    responsible = Measure._meta.get_field("responsible_offices")
+    members = Department._meta.get_field("members")
     update = f"""
         UPDATE {ProgressReport._meta.db_table} SET
             status = %s, percent = %s, done_text = %s, problems_text = %s,
@@ -395,10 +419,13 @@ def _at_once_sql() -> dict[str, str]:
         WHERE milestone_id = %s AND quarter = %s AND version = %s AND state IN (%s, %s)
           AND EXISTS (
             SELECT 1 FROM {Milestone._meta.db_table} m
-            JOIN {m2m} o ON o.measure_id = m.measure_id
-            JOIN {members} d ON d.department_id = o.department_id
+            JOIN {responsible.m2m_db_table()} o
+              ON o.{responsible.m2m_column_name()} = m.measure_id
+            JOIN {members.m2m_db_table()} d
+              ON d.{members.m2m_column_name()} = o.{responsible.m2m_reverse_name()}
             WHERE m.id = %s AND m.retired_on IS NULL
-              AND m.first_quarter <= %s AND %s <= m.last_quarter AND d.user_id = %s)
+              AND m.first_quarter <= %s AND %s <= m.last_quarter
+              AND d.{members.m2m_reverse_name()} = %s)
         RETURNING id, version, state, (
             SELECT w.plan_id FROM {Milestone._meta.db_table} m
             JOIN {Measure._meta.db_table} me ON me.id = m.measure_id
@@ -409,34 +436,57 @@ def _at_once_sql() -> dict[str, str]:
             state, status, percent, done_text, problems_text, comment, channel)
         SELECT id, version, %s, %s, %s, state, status, percent, done_text, problems_text,
             '', %s FROM {{}}"""  # noqa: S608
+    together = (
+        f"WITH changed AS ({update}), recorded AS ({insert.format('changed')}"  # noqa: S608
+        " RETURNING report_id) SELECT id, version, state, plan_id"
+        " FROM changed JOIN recorded ON recorded.report_id = changed.id"
+    )
+    numbered = iter(range(1, together.count("%s") + 1))
     return {
-        # PostgreSQL: one statement (no transaction to open)
-        "together": f"WITH changed AS ({update}), recorded AS ("  # noqa: S608
-        + insert.format("changed")
-        + " RETURNING report_id) SELECT id, version, state, plan_id"
-        " FROM changed JOIN recorded ON recorded.report_id = changed.id",
+        # PostgreSQL: one statement, prepared (no transaction to open)
+        "name": f"{PREPARED}_{hashlib.sha256(together.encode()).hexdigest()[:12]}",
+        "prepare": re.sub("%s", lambda _: f"${next(numbered)}", together),
+        "parameters": together.count("%s"),
         # elsewhere: the two in a transaction (SQLite has no UPDATE in WITH)
         "update": update,
         "insert": insert.format(f"{ProgressReport._meta.db_table} WHERE id = %s"),
     }
 
 
-#: The name save_report_at_once's statement is prepared under, once per PostgreSQL session:
-#: planning it each time cost the database more than running it (README, Performance).
-PREPARED = "plantracker_save_report_at_once"
+def _pgcode(error: DatabaseError) -> str | None:
+    return getattr(error.__cause__, "pgcode", None)
 
 
-def _prepare(cursor, sql: str) -> None:
-    """PREPAREs `sql` as PREPARED on this connection unless done already. A prepared
-    statement lives as long as the database session, whatever becomes of the transaction
-    it was made in; the session is known by the driver's connection object (a new one after
-    a reconnection)."""
+def _prepare(cursor, sql: dict) -> None:
+    """PREPAREs the statement on this database session unless done already. A prepared
+    statement lasts as long as the session, whatever becomes of the transaction it was
+    prepared in; the session is known by the driver's connection object (a new one after a
+    reconnection). The session may have it already (the name is the text's hash)."""
     session = connection.connection
     if getattr(connection, "prepared_at_once_on", None) is session:
         return
-    numbered = iter(range(1, sql.count("%s") + 1))
-    cursor.execute(f"PREPARE {PREPARED} AS " + re.sub("%s", lambda _: f"${next(numbered)}", sql))
+    try:  # in a transaction, a savepoint: a refusal leaves the transaction usable
+        with transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext():
+            cursor.execute(f"PREPARE {sql['name']} AS {sql['prepare']}")
+    except DatabaseError as error:
+        if _pgcode(error) != DUPLICATE_PREPARED_STATEMENT:
+            raise
     connection.prepared_at_once_on = session
+
+
+def _execute_prepared(cursor, sql: dict, values: list) -> None:
+    execute = f"EXECUTE {sql['name']} ({', '.join(['%s'] * sql['parameters'])})"
+    _prepare(cursor, sql)
+    try:
+        cursor.execute(execute, values)
+    except DatabaseError as error:
+        connection.prepared_at_once_on = None  # whatever went wrong, prepare it again
+        # DISCARD ALL or DEALLOCATE (a pooler's reset) forgot it: prepare again and retry
+        # unless in a transaction, which the error has spoilt (the next request prepares it)
+        if _pgcode(error) != UNDEFINED_PREPARED_STATEMENT or connection.in_atomic_block:
+            raise
+        _prepare(cursor, sql)
+        cursor.execute(execute, values)
 
 
 def _update_with_history(report, milestone_id, base_version, event):
@@ -454,9 +504,7 @@ def _update_with_history(report, milestone_id, base_version, event):
     sql = _at_once_sql()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            _prepare(cursor, sql["together"])
-            values = [*params, *recorded]
-            cursor.execute(f"EXECUTE {PREPARED} ({', '.join(['%s'] * len(values))})", values)
+            _execute_prepared(cursor, sql, [*params, *recorded])
             return cursor.fetchone()
         with transaction.atomic():
             cursor.execute(sql["update"], params)
