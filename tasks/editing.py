@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -39,7 +39,7 @@ def saved(request: HttpRequest, message: str, url: str, page: str | None = None)
     """After a successful save: say so, and tell the browser to forget its copy of the page's
     form (`page`: the form's page when it posted elsewhere)."""
     messages.success(request, message)
-    response = redirect(url)
+    response = HttpResponseRedirect(url)  # a URL already: no name to try reversing first
     response.set_cookie(
         SAVED_DRAFT_COOKIE, quote(draft_page(request, page)), max_age=300, samesite="Lax"
     )
