@@ -403,7 +403,7 @@ UNDEFINED_PREPARED_STATEMENT, DUPLICATE_PREPARED_STATEMENT = "26000", "42P05"
 
 
 @functools.cache
-def _at_once_sql() -> dict[str, str]:
+def _at_once_sql() -> dict:
     """save_report_at_once's statements. Table names come from the models; every value is a
     parameter, so the text is the same each time."""
     responsible = Measure._meta.get_field("responsible_offices")

@@ -56,9 +56,6 @@ def _report_initial(report: ProgressReport | None) -> dict:
     return {name: getattr(report, name) for name in fields}
 
 
-REPORT_FIELDS = ("status", "percent", "done_text", "problems_text")
-
-
 def _report_saved(request: HttpRequest, report: ProgressReport, plan_id: int) -> HttpResponse:
     submitted = report.state == ProgressReport.State.SUBMITTED
     done = _("报告已提交,等待审核。") if submitted else _("草稿已保存。")
@@ -78,7 +75,7 @@ def _save_at_once(request: HttpRequest, milestone_id: int, quarter: int) -> Http
         milestone_id=milestone_id,
         quarter=quarter,
         base_version=form.cleaned_data["version"],
-        **{name: form.cleaned_data[name] for name in REPORT_FIELDS},
+        **{name: form.cleaned_data[name] for name in services.CONTENT_FIELDS},
         submit="submit" in request.POST,
     )
     return report and _report_saved(request, report, report.plan_id)
@@ -99,7 +96,7 @@ def report_edit(request: HttpRequest, milestone_id: int, quarter: int) -> HttpRe
             milestone=milestone,
             quarter=quarter,
             base_version=data["version"],
-            **{name: data[name] for name in REPORT_FIELDS},
+            **{name: data[name] for name in services.CONTENT_FIELDS},
             submit="submit" in request.POST,
             files=data["evidence"],
             known=slot.report,  # read by report_for_write: the write is optimistic
